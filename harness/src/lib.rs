@@ -1,1 +1,15 @@
+//! The generic conformance machinery of kvm-conformance: cases as rows, exact outcome
+//! judgement, per-case child processes with timeouts, and JUnit / KTAP reports. It knows
+//! nothing about KVM: the suites hand it cases, properties and a banner.
 
+pub mod cli;
+pub mod junit;
+pub mod ktap;
+pub mod outcome;
+pub mod result;
+pub mod runner;
+
+pub use cli::HarnessArgs;
+pub use outcome::{judge, Alternative, Expected, Judgement, Outcome};
+pub use result::{CaseReport, CaseResult, RunRecord, Status};
+pub use runner::{Case, CaseContext, RunPlan};
