@@ -1,1 +1,158 @@
-fn main(){}
+//! kvm-conformance: checks the KVM ioctls documented in api.txt against this host's kernel (or
+//! the simulated s390 kernel) and writes JUnit and KTAP reports.
+
+mod ioeventfd;
+mod rows;
+mod s390_irq_state;
+mod s390_mem_op;
+mod s390_skeys;
+mod set_user_memory_region;
+
+use clap::{Parser, ValueEnum};
+use fixtures::raw::uapi::*;
+use fixtures::raw::{Kernel, LiveKernel};
+use fixtures::sim::{Generation, Mutant, SimKernel};
+use harness::{HarnessArgs, RunPlan};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kvm-conformance",
+    about = "Conformance cases for the KVM ioctls documented in api.txt, with JUnit and KTAP reports.",
+    args_override_self = true,
+    after_help = "Exit status: 0 nothing failed; 1 a case failed; 2 the run could not be done."
+)]
+struct Cli {
+    #[command(flatten)]
+    harness: HarnessArgs,
+
+    /// Which kernel answers: this host's (live) or the simulated s390 kernel.
+    #[arg(long, value_enum, default_value_t = BackendArg::Live)]
+    backend: BackendArg,
+
+    /// Generation of the simulated s390 kernel: 6.12 (classic gmap), 7.0 (new gmap, before the
+    /// -EFAULT fix), 7.2 (new gmap with fixes).
+    #[arg(long = "sim-kernel", value_name = "VERSION", default_value = "7.2")]
+    sim_kernel: Generation,
+
+    /// Make the simulated kernel deviate in this one named way (proves the cases notice).
+    /// `--mutant list` prints the names.
+    #[arg(long, value_name = "NAME")]
+    mutant: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    Live,
+    Simulated,
+}
+
+/// The suites in report order, each one documented ioctl (family).
+fn suites() -> Vec<(&'static str, Vec<harness::Case>)> {
+    vec![
+        (s390_mem_op::SUITE, s390_mem_op::cases()),
+        (s390_skeys::SUITE, s390_skeys::cases()),
+        (s390_irq_state::SUITE, s390_irq_state::cases()),
+        (set_user_memory_region::SUITE, set_user_memory_region::cases()),
+        (ioeventfd::SUITE, ioeventfd::cases()),
+    ]
+}
+
+/// Capabilities recorded in every report, so a result can be read against the host.
+const REPORTED_CAPS: &[(u64, &str)] = &[
+    (KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"),
+    (KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS"),
+    (KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU"),
+    (KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM"),
+    (KVM_CAP_MULTI_ADDRESS_SPACE, "KVM_CAP_MULTI_ADDRESS_SPACE"),
+    (KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"),
+    (KVM_CAP_IOEVENTFD_NO_LENGTH, "KVM_CAP_IOEVENTFD_NO_LENGTH"),
+    (KVM_CAP_IOEVENTFD_ANY_LENGTH, "KVM_CAP_IOEVENTFD_ANY_LENGTH"),
+    (KVM_CAP_S390_MEM_OP, "KVM_CAP_S390_MEM_OP"),
+    (KVM_CAP_S390_MEM_OP_EXTENSION, "KVM_CAP_S390_MEM_OP_EXTENSION"),
+    (KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS"),
+    (KVM_CAP_S390_INJECT_IRQ, "KVM_CAP_S390_INJECT_IRQ"),
+    (KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE"),
+    (KVM_CAP_S390_PROTECTED, "KVM_CAP_S390_PROTECTED"),
+];
+
+fn main() -> ExitCode {
+    let (argv, ktap) = harness::cli::take_ktap_format(std::env::args().collect());
+    let mut cli = Cli::parse_from(argv);
+    cli.harness.ktap = ktap;
+
+    if cli.mutant.as_deref() == Some("list") {
+        for m in Mutant::ALL {
+            println!("{:<40} {}", m.name(), m.description());
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mutant = match cli.mutant.as_deref().map(str::parse::<Mutant>).transpose() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("kvm-conformance: --mutant: {e} (see --mutant list)");
+            return ExitCode::from(2);
+        }
+    };
+    if mutant.is_some() && cli.backend != BackendArg::Simulated {
+        eprintln!("kvm-conformance: --mutant needs --backend simulated");
+        return ExitCode::from(2);
+    }
+
+    let kernel: Box<dyn Kernel> = match cli.backend {
+        BackendArg::Live => Box::new(LiveKernel),
+        BackendArg::Simulated => Box::new(SimKernel::new(cli.sim_kernel, mutant)),
+    };
+    fixtures::select(kernel);
+    let k = fixtures::kernel();
+
+    let mut properties = vec![
+        ("backend".to_string(), k.backend().as_str().to_string()),
+        ("kernel_release".into(), k.release()),
+        ("arch".into(), k.arch().to_string()),
+        ("host_arch".into(), std::env::consts::ARCH.to_string()),
+    ];
+    let mut banner = Vec::new();
+    let mut rerun_args = vec![format!("--backend {}", k.backend().as_str())];
+    if cli.backend == BackendArg::Simulated {
+        banner.push(format!(
+            "SIMULATED s390 kernel ({}): results do not come from a live kernel",
+            k.release()
+        ));
+        properties.push(("simulated_generation".into(), cli.sim_kernel.to_string()));
+        rerun_args.push(format!("--sim-kernel {}", cli.sim_kernel));
+        if let Some(m) = mutant {
+            banner.push(format!("mutant: {} ({})", m.name(), m.description()));
+            properties.push(("mutant".into(), m.name().to_string()));
+            rerun_args.push(format!("--mutant {}", m.name()));
+        }
+    }
+    match fixtures::host::open_kvm(k) {
+        Ok(sys) => {
+            properties.push(("kvm_api_version".into(), KVM_API_VERSION.to_string()));
+            for &(cap, name) in REPORTED_CAPS {
+                properties.push((name.to_string(), sys.cap(cap).to_string()));
+            }
+        }
+        Err(reason) => {
+            properties.push(("kvm".into(), reason.clone()));
+            banner.insert(0, format!("{reason}: every case is skipped"));
+        }
+    }
+
+    let mut names = Vec::new();
+    let mut cases = Vec::new();
+    for (name, c) in suites() {
+        names.push(name.to_string());
+        cases.extend(c);
+    }
+    let plan = RunPlan {
+        name: "kvm-conformance".into(),
+        suites: names,
+        cases,
+        properties,
+        banner,
+        rerun_args,
+    };
+    harness::runner::run(&cli.harness, plan)
+}

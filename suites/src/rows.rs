@@ -1,0 +1,238 @@
+//! The KVM side of a case row: requirements checked against the host, the seed section a case
+//! checks, and the call-and-judge helper every suite uses. Suites describe cases as data and
+//! hand them to `case()`, which turns them into harness cases.
+
+use fixtures::host::{open_kvm, SystemFd};
+use fixtures::raw::{Backend, Kernel, SysResult};
+use harness::{judge, CaseContext, CaseReport, Expected, Judgement, Outcome};
+use std::fmt::Display;
+use std::sync::Arc;
+
+/// An api.txt section a case checks, with the seed file that holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct Seed {
+    pub section: &'static str,
+    pub ioctl: &'static str,
+    pub file: &'static str,
+}
+
+impl Display for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "api.txt {} {} (seeds/{})", self.section, self.ioctl, self.file)
+    }
+}
+
+/// What a case needs from the host before it can run.
+#[derive(Debug, Clone)]
+pub enum Need {
+    /// The kernel implements this architecture ("x86_64", "s390x").
+    Arch(&'static str),
+    /// The kernel implements any architecture but this one.
+    NotArch(&'static str),
+    /// KVM_CHECK_EXTENSION(cap) >= min.
+    Cap { cap: u64, name: &'static str, min: i64 },
+    /// KVM_CHECK_EXTENSION(cap) has all these bits.
+    CapBits { cap: u64, name: &'static str, bits: i64 },
+    /// KVM_CHECK_EXTENSION(cap) == 0 (a case about the feature's absence).
+    CapAbsent { cap: u64, name: &'static str },
+    /// A real kernel: guest programs do not run on the simulated one.
+    Live,
+    /// Root privileges.
+    Root,
+}
+
+pub const fn cap(cap: u64, name: &'static str) -> Need {
+    Need::Cap { cap, name, min: 1 }
+}
+
+/// The host as a case sees it: the selected kernel and its open /dev/kvm.
+pub struct Host {
+    pub k: &'static dyn Kernel,
+    pub sys: SystemFd,
+}
+
+impl Host {
+    pub fn arch(&self) -> &'static str {
+        self.k.arch()
+    }
+    pub fn cap(&self, cap: u64) -> i64 {
+        self.sys.cap(cap)
+    }
+}
+
+impl Need {
+    /// None when satisfied, else the skip reason naming what is missing and what the host has.
+    pub fn unmet(&self, host: &Host) -> Option<String> {
+        match *self {
+            Need::Arch(a) if host.arch() != a => Some(format!("needs {a}; kernel is {}", host.arch())),
+            Need::NotArch(a) if host.arch() == a => Some(format!("not applicable on {a}")),
+            Need::Cap { cap, name, min } => {
+                let v = host.cap(cap);
+                (v < min).then(|| {
+                    if min == 1 {
+                        format!("needs {name}; host reports {v}")
+                    } else {
+                        format!("needs {name} >= {min}; host reports {v}")
+                    }
+                })
+            }
+            Need::CapBits { cap, name, bits } => {
+                let v = host.cap(cap);
+                (v & bits != bits).then(|| format!("needs {name} & {bits:#x}; host reports {v:#x}"))
+            }
+            Need::CapAbsent { cap, name } => {
+                let v = host.cap(cap);
+                (v != 0).then(|| format!("needs {name} absent; host reports {v}"))
+            }
+            Need::Live if host.k.backend() != Backend::Live => {
+                Some("needs the live kernel (guest programs); this run is simulated".into())
+            }
+            Need::Root if !fixtures::host::is_root() => Some("needs root".into()),
+            _ => None,
+        }
+    }
+}
+
+pub type Body = Arc<dyn Fn(&Host, &CaseContext) -> Result<CaseReport, CaseReport> + Send + Sync>;
+
+/// A conformance case: the suite-independent part of every row.
+pub struct CaseDef {
+    pub id: String,
+    pub seed: Seed,
+    pub needs: Vec<Need>,
+    pub ignored: bool,
+    pub body: Body,
+}
+
+/// Turn a case definition into a harness case: open KVM (skip with the reason when there is
+/// none), check the needs (skip with what is missing), then run the body.
+pub fn case(suite: &str, def: CaseDef) -> harness::Case {
+    let CaseDef { id, seed, needs, ignored, body } = def;
+    harness::Case {
+        id: format!("{suite}::{id}"),
+        suite: suite.to_string(),
+        seed_section: seed.to_string(),
+        ignored,
+        body: Arc::new(move |ctx: &CaseContext| {
+            let k = fixtures::kernel();
+            let sys = match open_kvm(k) {
+                Ok(sys) => sys,
+                Err(reason) => return CaseReport::skip(reason),
+            };
+            let host = Host { k, sys };
+            if let Some(reason) = needs.iter().find_map(|n| n.unmet(&host)) {
+                return CaseReport::skip(reason);
+            }
+            body(&host, ctx).unwrap_or_else(|r| r)
+        }),
+    }
+}
+
+/// Collects the checks of one case; each failing check ends the case with a report.
+#[derive(Default)]
+pub struct Checker {
+    notes: Vec<String>,
+    checks: usize,
+}
+
+pub type Step<T> = Result<T, CaseReport>;
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Judge one ioctl call. `what` names the call ("KVM_SET_USER_MEMORY_REGION on the VM fd"),
+    /// `arg` is its argument struct, printed field by field on failure.
+    pub fn call(&mut self, what: &str, arg: &dyn Display, expected: impl Into<Expected>, actual: SysResult) -> Step<Outcome> {
+        let expected = expected.into();
+        let actual = Outcome::from(actual);
+        self.checks += 1;
+        match judge(&expected, actual) {
+            Judgement::Pass { alternative } => {
+                if let Some(why) = alternative {
+                    self.notes.push(format!("{what}: this kernel showed {actual}: {why}"));
+                }
+                Ok(actual)
+            }
+            Judgement::Fail { hint } => {
+                let mut details = vec![
+                    format!("expected: {expected}"),
+                    format!("actual:   {actual}{}", positive_hint(actual)),
+                    format!("call:     {what}"),
+                    format!("argument: {arg}"),
+                ];
+                if let Some(h) = hint {
+                    details.push(format!("hint:     known regression: {h}"));
+                }
+                Err(CaseReport::fail(format!("{what}: expected {expected}, got {actual}"))
+                    .with_details(details)
+                    .with_notes(std::mem::take(&mut self.notes)))
+            }
+        }
+    }
+
+    /// A call that sets the stage and must succeed (or give exactly `expected`).
+    pub fn setup(&mut self, what: &str, arg: &dyn Display, actual: SysResult) -> Step<i64> {
+        match self.call(&format!("setup: {what}"), arg, Outcome::OK, actual)? {
+            Outcome::Value(v) => Ok(v),
+            Outcome::Errno(_) => unreachable!("judged against a value"),
+        }
+    }
+
+    /// A semantic check after the call (what the guest saw, what read back).
+    pub fn ensure(&mut self, ok: bool, what: impl FnOnce() -> String) -> Step<()> {
+        self.checks += 1;
+        if ok {
+            Ok(())
+        } else {
+            Err(CaseReport::fail(what()).with_notes(std::mem::take(&mut self.notes)))
+        }
+    }
+
+    /// Record an observation that goes into the report even on a pass.
+    pub fn note(&mut self, n: impl Into<String>) {
+        self.notes.push(n.into());
+    }
+
+    /// The case passed all its checks.
+    pub fn pass(self) -> Step<CaseReport> {
+        assert!(self.checks > 0, "a case must check something");
+        Ok(CaseReport::pass(format!("{} checks passed", self.checks)).with_notes(self.notes))
+    }
+}
+
+/// An error in the fixture (mmap failed, VM not created): the case cannot be judged.
+pub fn fixture_error(e: impl Display) -> CaseReport {
+    CaseReport::error(format!("fixture: {e}"))
+}
+
+/// Name a positive return that looks like an s390 program-interruption code.
+fn positive_hint(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Value(4) => " (PGM_PROTECTION?)",
+        Outcome::Value(5) => " (PGM_ADDRESSING?)",
+        _ => "",
+    }
+}
+
+trait WithNotes {
+    fn with_notes(self, notes: Vec<String>) -> Self;
+}
+
+impl WithNotes for CaseReport {
+    fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes.extend(notes);
+        self
+    }
+}
+
+/// An alternative accepted outcome with the reason.
+pub fn alt(outcome: impl Into<Outcome>, because: &'static str) -> harness::Alternative {
+    harness::Alternative { outcome: outcome.into(), because, regression: false }
+}
+
+/// A known regression: seeing it fails the case with this hint.
+pub fn regression(outcome: impl Into<Outcome>, hint: &'static str) -> harness::Alternative {
+    harness::Alternative { outcome: outcome.into(), because: hint, regression: true }
+}
