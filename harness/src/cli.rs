@@ -102,3 +102,44 @@ pub fn take_ktap_format(args: Vec<String>) -> (Vec<String>, bool) {
     }
     (out, ktap)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("1/1", Some((1, 1)))]
+    #[case("2/3", Some((2, 3)))]
+    #[case("0/3", None)]
+    #[case("4/3", None)]
+    #[case("1/0", None)]
+    #[case("1-3", None)]
+    #[case("a/3", None)]
+    fn shard_parsing(#[case] text: &str, #[case] want: Option<(u32, u32)>) {
+        assert_eq!(text.parse::<Shard>().ok().map(|s| (s.index, s.count)), want);
+    }
+
+    #[test]
+    fn shards_partition_the_cases() {
+        let ids: Vec<String> = (0..500).map(|i| format!("suite::group::case_{i}")).collect();
+        for n in 1..5 {
+            let shards: Vec<Shard> = (1..=n).map(|m| Shard { index: m, count: n }).collect();
+            for id in &ids {
+                let owners = shards.iter().filter(|s| s.contains(id)).count();
+                assert_eq!(owners, 1, "{id} is in {owners} of {n} shards");
+            }
+        }
+    }
+
+    #[rstest]
+    #[case(&["--format", "ktap", "-q"], &["-q"], true)]
+    #[case(&["--format=ktap"], &[], true)]
+    #[case(&["--format", "json"], &["--format", "json"], false)]
+    #[case(&["filter", "--exact"], &["filter", "--exact"], false)]
+    fn ktap_format_is_taken_out(#[case] args: &[&str], #[case] rest: &[&str], #[case] ktap: bool) {
+        let (out, k) = take_ktap_format(args.iter().map(|s| s.to_string()).collect());
+        assert_eq!(out, rest);
+        assert_eq!(k, ktap);
+    }
+}

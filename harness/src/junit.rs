@@ -96,3 +96,76 @@ fn strip_testsuites_skipped(xml: &str) -> String {
     let value_end = attr_start + " skipped=\"".len() + xml[attr_start + " skipped=\"".len()..].find('"').unwrap() + 1;
     format!("{}{}", &xml[..attr_start], &xml[value_end..])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::tests::sample_run;
+    use quick_junit::Report;
+
+    fn read_back() -> (String, Report) {
+        let xml = to_xml(&sample_run()).unwrap();
+        let report = Report::deserialize_from_str(&xml).expect("our XML reads back with quick-junit");
+        (xml, report)
+    }
+
+    #[test]
+    fn one_suite_per_ioctl_and_counts() {
+        let (_, r) = read_back();
+        let names: Vec<&str> = r.test_suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["alpha", "beta"], "suites with no results are left out");
+        assert_eq!((r.tests, r.failures, r.errors), (4, 1, 1));
+        let beta = &r.test_suites[1];
+        assert_eq!((beta.tests, beta.skipped, beta.errors, beta.failures), (2, 1, 1, 0));
+    }
+
+    #[test]
+    fn statuses_messages_and_bodies() {
+        let (_, r) = read_back();
+        let alpha = &r.test_suites[0];
+        let fail = &alpha.test_cases[1];
+        assert_eq!(fail.name.as_str(), "alpha::a::fail");
+        assert_eq!(fail.classname.as_ref().map(|c| c.as_str()), Some("alpha"));
+        match &fail.status {
+            TestCaseStatus::NonSuccess { kind, message, description, .. } => {
+                assert_eq!(*kind, NonSuccessKind::Failure);
+                assert_eq!(message.as_ref().unwrap().as_str(), "KVM_IOEVENTFD: expected -1 EINVAL, got 0");
+                let body = description.as_ref().unwrap().as_str();
+                for want in ["expected: -1 EINVAL", "actual:   0", "rerun: ./run.sh --exact 'alpha::a::fail'", "checks: api.txt 4.56"] {
+                    assert!(body.contains(want), "{want:?} missing from {body}");
+                }
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        let beta = &r.test_suites[1];
+        match &beta.test_cases[0].status {
+            TestCaseStatus::Skipped { message, .. } => {
+                assert_eq!(message.as_ref().unwrap().as_str(), "needs s390x; kernel is x86_64")
+            }
+            other => panic!("expected a skip, got {other:?}"),
+        }
+        assert!(matches!(beta.test_cases[1].status, TestCaseStatus::NonSuccess { kind: NonSuccessKind::Error, .. }));
+        // A pass with notes keeps them in system-out.
+        let pass_out = alpha.test_cases[0].system_out.as_ref().unwrap().as_str();
+        assert!(pass_out.contains("note: this kernel showed 0: NEW"), "{pass_out}");
+    }
+
+    #[test]
+    fn run_properties_on_every_suite() {
+        let (_, r) = read_back();
+        for s in &r.test_suites {
+            let props: Vec<(&str, &str)> = s.properties.iter().map(|p| (p.name.as_str(), p.value.as_str())).collect();
+            assert_eq!(props, [("backend", "live"), ("seed", "7")], "suite {}", s.name.as_str());
+        }
+    }
+
+    #[test]
+    fn testsuites_tag_has_no_skipped_attribute() {
+        // junit-10.xsd allows `skipped` on <testsuite> only.
+        let (xml, _) = read_back();
+        let root = &xml[xml.find("<testsuites").unwrap()..];
+        let root_tag = &root[..root.find('>').unwrap()];
+        assert!(!root_tag.contains("skipped="), "{root_tag}");
+        assert!(xml.contains("<testsuite name=\"beta\"") && xml.contains("skipped=\"1\""));
+    }
+}

@@ -75,3 +75,63 @@ pub fn to_ktap(run: &RunRecord) -> String {
 fn one_line(s: &str) -> String {
     s.replace('\n', " | ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::tests::sample_run;
+
+    #[test]
+    fn matches_the_ktap_v1_layout_line_by_line() {
+        let text = to_ktap(&sample_run());
+        let want = "\
+KTAP version 1
+# backend: live
+# seed: 7
+# SIMULATED s390 kernel
+1..2
+    KTAP version 1
+    # Subtest: alpha
+    1..2
+    # this kernel showed 0: NEW
+    ok 1 alpha::a::pass
+    # KVM_IOEVENTFD: expected -1 EINVAL, got 0
+    # expected: -1 EINVAL
+    # actual:   0
+    # rerun: ./run.sh --exact 'alpha::a::fail'
+    not ok 2 alpha::a::fail
+    # alpha: pass:1 fail:1 skip:0 error:0
+not ok 1 alpha
+    KTAP version 1
+    # Subtest: beta
+    1..2
+    ok 1 beta::b::skip # SKIP needs s390x; kernel is x86_64
+    # error: timed out after 30 s and was killed
+    # rerun: ./run.sh --exact 'beta::b::error'
+    not ok 2 beta::b::error
+    # beta: pass:0 fail:0 skip:1 error:1
+not ok 2 beta
+# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:1
+";
+        for (i, (got, want)) in text.lines().zip(want.lines()).enumerate() {
+            assert_eq!(got, want, "line {}", i + 1);
+        }
+        assert_eq!(text.lines().count(), want.lines().count());
+    }
+
+    #[test]
+    fn all_skipped_suite_is_a_skip_and_plans_match() {
+        let mut run = sample_run();
+        run.results.retain(|r| r.suite == "beta" && r.report.status == Status::Skip);
+        let text = to_ktap(&run);
+        assert!(text.contains("\nok 1 beta # SKIP all 1 cases skipped\n"), "{text}");
+        assert!(text.contains("\n1..1\n"), "{text}");
+    }
+
+    #[test]
+    fn multi_line_text_stays_on_one_line() {
+        let mut run = sample_run();
+        run.results[2].report.summary = "first\nsecond".into();
+        assert!(to_ktap(&run).contains("# SKIP first | second\n"));
+    }
+}

@@ -148,3 +148,59 @@ pub fn judge(expected: &Expected, actual: Outcome) -> Judgement {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    const EINVAL: Outcome = Outcome::Errno(Errno::EINVAL as i32);
+    const EFAULT: Outcome = Outcome::Errno(Errno::EFAULT as i32);
+
+    fn one_of() -> Expected {
+        Expected::OneOf(vec![
+            Alternative { outcome: EFAULT, because: "OLD checks the memslot first", regression: false },
+            Alternative { outcome: EINVAL, because: "NEW validates keys first", regression: false },
+            Alternative { outcome: Outcome::Value(5), because: "fixed by X", regression: true },
+        ])
+    }
+
+    #[rstest]
+    #[case::zero_is_zero(Expected::ok(), Outcome::OK, Judgement::Pass { alternative: None })]
+    #[case::errno_is_errno(Expected::errno(Errno::EINVAL), EINVAL, Judgement::Pass { alternative: None })]
+    #[case::success_where_errno_expected(Expected::errno(Errno::EINVAL), Outcome::OK, Judgement::Fail { hint: None })]
+    #[case::other_errno(Expected::errno(Errno::EINVAL), EFAULT, Judgement::Fail { hint: None })]
+    #[case::positive_is_not_ok(Expected::ok(), Outcome::Value(1), Judgement::Fail { hint: None })]
+    #[case::value_5_is_not_errno_5(Expected::value(5), Outcome::Errno(5), Judgement::Fail { hint: None })]
+    #[case::errno_5_is_not_value_5(Expected::Is(Outcome::Errno(5)), Outcome::Value(5), Judgement::Fail { hint: None })]
+    #[case::byte_count_exact(Expected::value(144), Outcome::Value(72), Judgement::Fail { hint: None })]
+    #[case::first_alternative(one_of(), EFAULT, Judgement::Pass { alternative: Some("OLD checks the memslot first") })]
+    #[case::second_alternative(one_of(), EINVAL, Judgement::Pass { alternative: Some("NEW validates keys first") })]
+    #[case::known_regression(one_of(), Outcome::Value(5), Judgement::Fail { hint: Some("fixed by X") })]
+    #[case::unlisted(one_of(), Outcome::OK, Judgement::Fail { hint: None })]
+    fn judgement(#[case] expected: Expected, #[case] actual: Outcome, #[case] want: Judgement) {
+        assert_eq!(judge(&expected, actual), want);
+    }
+
+    #[rstest]
+    #[case(Outcome::OK, "0")]
+    #[case(Outcome::Value(72), "72")]
+    #[case(EINVAL, "-1 EINVAL (Invalid argument)")]
+    #[case(Outcome::Errno(Errno::E2BIG as i32), "-1 E2BIG (Argument list too long)")]
+    fn display(#[case] o: Outcome, #[case] text: &str) {
+        assert_eq!(o.to_string(), text);
+    }
+
+    #[test]
+    fn regression_is_not_listed_as_accepted() {
+        let text = one_of().to_string();
+        assert!(text.contains("EFAULT") && text.contains("EINVAL"), "{text}");
+        assert!(!text.contains("fixed by X"), "{text}");
+    }
+
+    #[test]
+    fn from_sys_result_keeps_positive_values() {
+        assert_eq!(Outcome::from(Ok::<i64, Errno>(5)), Outcome::Value(5));
+        assert_eq!(Outcome::from(Err::<i64, Errno>(Errno::ENOBUFS)), Outcome::Errno(Errno::ENOBUFS as i32));
+    }
+}

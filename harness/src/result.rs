@@ -2,7 +2,7 @@
 //! it into a `CaseResult`, and the reporters read only `RunRecord`.
 
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
@@ -72,7 +72,7 @@ pub struct RunRecord {
     /// Suite names in declaration order (a suite with no run case still gets reported).
     pub suites: Vec<String>,
     pub results: Vec<CaseResult>,
-    pub started: std::time::SystemTime,
+    pub started: SystemTime,
     pub duration: Duration,
     /// A one-line banner (e.g. "no KVM: ..." or "SIMULATED kernel") shown at the top.
     pub banner: Vec<String>,
@@ -103,4 +103,46 @@ pub fn counts<'a>(results: impl Iterator<Item = &'a CaseResult>) -> Counts {
         }
     }
     c
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A run with one result of every status, shared by the reporter tests.
+    pub fn sample_run() -> RunRecord {
+        let result = |id: &str, suite: &str, report: CaseReport| CaseResult {
+            id: id.into(),
+            suite: suite.into(),
+            seed_section: "api.txt 4.56 KVM_IOEVENTFD (seeds/004)".into(),
+            report,
+            duration: Duration::from_millis(3),
+            output: String::new(),
+            rerun: format!("./run.sh --exact '{id}'"),
+        };
+        RunRecord {
+            name: "kvm-conformance".into(),
+            properties: vec![("backend".into(), "live".into()), ("seed".into(), "7".into())],
+            suites: vec!["alpha".into(), "beta".into(), "empty".into()],
+            results: vec![
+                result("alpha::a::pass", "alpha", CaseReport::pass("1 checks passed").with_note("this kernel showed 0: NEW")),
+                result(
+                    "alpha::a::fail",
+                    "alpha",
+                    CaseReport::fail("KVM_IOEVENTFD: expected -1 EINVAL, got 0")
+                        .with_details(vec!["expected: -1 EINVAL".into(), "actual:   0".into()]),
+                ),
+                result("beta::b::skip", "beta", CaseReport::skip("needs s390x; kernel is x86_64")),
+                result("beta::b::error", "beta", CaseReport::error("timed out after 30 s and was killed")),
+            ],
+            started: SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000),
+            duration: Duration::from_millis(12),
+            banner: vec!["SIMULATED s390 kernel".into()],
+        }
+    }
+
+    #[test]
+    fn counts_every_status() {
+        assert_eq!(sample_run().counts(), Counts { passed: 1, failed: 1, skipped: 1, errors: 1 });
+    }
 }

@@ -6,6 +6,7 @@ mod rows;
 mod s390_irq_state;
 mod s390_mem_op;
 mod s390_skeys;
+mod selftest;
 mod set_user_memory_region;
 
 use clap::{Parser, ValueEnum};
@@ -49,13 +50,17 @@ enum BackendArg {
 
 /// The suites in report order, each one documented ioctl (family).
 fn suites() -> Vec<(&'static str, Vec<harness::Case>)> {
-    vec![
+    let mut suites = vec![
         (s390_mem_op::SUITE, s390_mem_op::cases()),
         (s390_skeys::SUITE, s390_skeys::cases()),
         (s390_irq_state::SUITE, s390_irq_state::cases()),
         (set_user_memory_region::SUITE, set_user_memory_region::cases()),
         (ioeventfd::SUITE, ioeventfd::cases()),
-    ]
+    ];
+    if selftest::enabled() {
+        suites.push((selftest::SUITE, selftest::cases()));
+    }
+    suites
 }
 
 /// Capabilities recorded in every report, so a result can be read against the host.

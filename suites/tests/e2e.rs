@@ -1,0 +1,187 @@
+//! End-to-end: the built binary against this host's live kernel (skipping with the reason
+//! where there is no KVM), the reports it writes, its exit codes, and the harness behaviours
+//! that need real child processes (panic, crash, timeout).
+
+use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kvm-conformance");
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kvm-conformance-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(BIN);
+    c.args(args).env_remove("PROPTEST_RNG_SEED").env_remove("PROPTEST_CASES");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn junit(dir: &Path) -> Report {
+    let xml = std::fs::read_to_string(dir.join("latest/junit.xml")).expect("junit.xml written");
+    Report::deserialize_from_str(&xml).expect("junit.xml reads back")
+}
+
+#[test]
+fn live_memslot_suite_writes_reports() {
+    let dir = tmpdir("live");
+    let o = run(&["-q", "--report-dir", dir.to_str().unwrap(), "set_user_memory_region::"], &[]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let summary = out.lines().find(|l| l.starts_with("kvm-conformance: ")).expect("summary line");
+    assert!(summary.contains(" passed, 0 failed, "), "{summary}");
+
+    let report = junit(&dir);
+    assert_eq!(report.test_suites.len(), 1);
+    let suite = &report.test_suites[0];
+    assert_eq!(suite.name.as_str(), "set_user_memory_region");
+    assert!(suite.tests > 50, "{} cases", suite.tests);
+    let props: Vec<&str> = suite.properties.iter().map(|p| p.name.as_str()).collect();
+    for p in ["backend", "kernel_release", "arch", "seed"] {
+        assert!(props.contains(&p), "property {p} missing: {props:?}");
+    }
+    match out.lines().find(|l| l.starts_with("no KVM: ")) {
+        None => {
+            // Live KVM here: the generic cases ran, only arch-gated ones skipped.
+            assert!(suite.tests - suite.skipped > 50, "{} skipped of {}", suite.skipped, suite.tests);
+            for case in &suite.test_cases {
+                if let TestCaseStatus::Skipped { message, .. } = &case.status {
+                    let m = message.as_ref().map(|m| m.as_str()).unwrap_or("");
+                    assert!(m.starts_with("needs s390x") || m.contains("absent"), "{}: {m}", case.name.as_str());
+                }
+            }
+        }
+        Some(reason) => {
+            eprintln!("no KVM on this host ({reason}): checking that every case skipped with a reason");
+            assert_eq!(suite.skipped, suite.tests);
+        }
+    }
+
+    let ktap = std::fs::read_to_string(dir.join("latest/results.ktap")).unwrap();
+    let lines: Vec<&str> = ktap.lines().collect();
+    assert_eq!(lines[0], "KTAP version 1");
+    assert!(lines.contains(&"1..1"));
+    assert!(lines.contains(&"    # Subtest: set_user_memory_region"));
+    assert!(lines.iter().any(|l| l.starts_with("ok 1 set_user_memory_region")), "{ktap}");
+    assert!(std::fs::read_link(dir.join("latest")).is_ok(), "latest is a symlink");
+}
+
+#[test]
+fn no_kvm_skips_everything_with_the_reason_and_still_reports() {
+    let dir = tmpdir("nokvm");
+    let o = run(
+        &["-q", "--report-dir", dir.to_str().unwrap(), "set_user_memory_region::create"],
+        &[("KVM_CONFORMANCE_DEVICE", "/nonexistent/kvm")],
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.lines().next().unwrap().starts_with("no KVM: /nonexistent/kvm: ENOENT"), "{out}");
+    let suite = &junit(&dir).test_suites[0];
+    assert!(suite.tests > 0);
+    assert_eq!(suite.skipped, suite.tests);
+    for case in &suite.test_cases {
+        match &case.status {
+            TestCaseStatus::Skipped { message, .. } => {
+                assert!(message.as_ref().unwrap().as_str().starts_with("no KVM: "))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn harness_reports_wrong_expectations_panics_crashes_and_timeouts() {
+    let dir = tmpdir("selftest");
+    let o = run(
+        &["-q", "--report-dir", dir.to_str().unwrap(), "--timeout", "2", "selftest::"],
+        &[("KVM_CONFORMANCE_SELFTEST", "1")],
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "a failed case gives exit status 1: {out}");
+    let report = junit(&dir);
+    let suite = &report.test_suites[0];
+    let status = |id: &str| {
+        let case = suite.test_cases.iter().find(|c| c.name.as_str() == format!("selftest::{id}")).unwrap();
+        match &case.status {
+            TestCaseStatus::Success { .. } => ("pass", String::new()),
+            TestCaseStatus::Skipped { message, .. } => ("skip", message.as_ref().unwrap().to_string()),
+            TestCaseStatus::NonSuccess { kind, message, .. } => (
+                if *kind == NonSuccessKind::Failure { "fail" } else { "error" },
+                message.as_ref().unwrap().to_string(),
+            ),
+        }
+    };
+    assert_eq!(status("right_expectation").0, "pass");
+    let (s, m) = status("wrong_expectation");
+    assert_eq!((s, m.as_str()), ("fail", "close(-1): expected 0, got -1 EBADF (Bad file number)"));
+    let (s, m) = status("panics");
+    assert_eq!(s, "error");
+    assert!(m.contains("panicked: deliberate panic"), "{m}");
+    let (s, m) = status("crashes");
+    assert_eq!(s, "error");
+    assert!(m.contains("SIGABRT"), "{m}");
+    let (s, m) = status("hangs");
+    assert_eq!((s, m.as_str()), ("error", "timed out after 2 s and was killed"));
+    assert_eq!(status("skips"), ("skip", "deliberate skip".to_string()));
+    assert!(out.contains("kvm-conformance: 2 passed, 4 failed, 1 skipped") || out.contains("kvm-conformance: 1 passed, 4 failed, 1 skipped"), "{out}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let cases: &[&[&str]] = &[
+        &["--timeout", "0"],
+        &["--shard", "3/2"],
+        &["--no-such-option"],
+        &["--backend", "elsewhere"],
+        &["--mutant", "not-a-mutant", "--backend", "simulated"],
+        &["--mutant", "not-a-mutant"],
+        &["--report-dir", "/proc/self/no/such/dir"],
+    ];
+    for args in cases {
+        let o = run(args, &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    let o = run(&["--report-dir", "/proc/self/no/such/dir"], &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("kvm-conformance: cannot write reports to /proc/self/no/such/dir: "), "{err}");
+}
+
+#[test]
+fn list_names_every_case_once_and_writes_nothing() {
+    let dir = tmpdir("list");
+    let o = run(&["--list", "--report-dir", dir.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let ids: Vec<&str> = stdout.lines().filter_map(|l| l.strip_suffix(": test")).collect();
+    assert!(ids.len() > 50);
+    let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "case ids are unique");
+    for id in &ids {
+        assert!(id.split("::").count() >= 3 && *id == id.to_lowercase(), "id {id} is suite::group::case, lowercase");
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "--list writes no reports");
+}
+
+#[test]
+fn ktap_on_stdout() {
+    let dir = tmpdir("ktap");
+    let o = run(&["--format", "ktap", "--report-dir", dir.to_str().unwrap(), "--exact", "set_user_memory_region::create::slot_0"], &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.starts_with("KTAP version 1\n"), "{stdout}");
+    assert_eq!(stdout, std::fs::read_to_string(dir.join("latest/results.ktap")).unwrap());
+}
