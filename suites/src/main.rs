@@ -20,8 +20,13 @@ use std::process::ExitCode;
 #[command(
     name = "kvm-conformance",
     about = "Conformance cases for the KVM ioctls documented in api.txt, with JUnit and KTAP reports.",
+    long_about = "Conformance cases for the KVM ioctls documented in api.txt, run against this host's kernel (or the simulated s390 kernel), with JUnit and KTAP reports.",
     args_override_self = true,
-    after_help = "Exit status: 0 nothing failed; 1 a case failed; 2 the run could not be done."
+    help_template = "{about}\n\nUSAGE: kvm-conformance [OPTIONS] [FILTER]\n\n{all-args}\n\n{after-help}",
+    after_help = "Also: --format ktap prints KTAP v1 on stdout (the report files are written as always).\n\
+        Environment: PROPTEST_RNG_SEED, PROPTEST_CASES (as --seed, --proptest-cases);\n\
+        KVM_CONFORMANCE_DEVICE (the KVM device node, default /dev/kvm).\n\
+        Exit status: 0 nothing failed; 1 a case failed; 2 the run could not be done."
 )]
 struct Cli {
     #[command(flatten)]
