@@ -15,9 +15,30 @@ fn tmpdir(name: &str) -> PathBuf {
     d
 }
 
+/// The binary, through `$KVM_CONFORMANCE_TEST_RUNNER` when set (e.g. qemu-user for the s390x
+/// build, where there is no binfmt_misc); then its child processes need the same runner.
+fn command(args: &[&str]) -> Command {
+    match std::env::var("KVM_CONFORMANCE_TEST_RUNNER") {
+        Ok(runner) if !runner.trim().is_empty() => {
+            let mut parts = runner.split_whitespace();
+            let mut c = Command::new(parts.next().unwrap());
+            c.args(parts).arg(BIN).args(args);
+            if !args.contains(&"--list") && !args.contains(&"--mutant") {
+                c.arg("--child-runner").arg(&runner);
+            }
+            c
+        }
+        _ => {
+            let mut c = Command::new(BIN);
+            c.args(args);
+            c
+        }
+    }
+}
+
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(BIN);
-    c.args(args).env_remove("PROPTEST_RNG_SEED").env_remove("PROPTEST_CASES");
+    let mut c = command(args);
+    c.env_remove("PROPTEST_RNG_SEED").env_remove("PROPTEST_CASES");
     for (k, v) in env {
         c.env(k, v);
     }
