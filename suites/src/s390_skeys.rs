@@ -1,7 +1,1081 @@
-//! (being written)
+//! KVM_S390_GET_SKEYS / KVM_S390_SET_SKEYS (api.txt 4.90 / 4.91, seeds/001): every rule of
+//! kernel-semantics.md §4 as rows, plus a property that runs random key buffers against the
+//! reference model in `fixtures::models::s390_skeys`.
+//!
+//! Each row: the memslots of the VM (`layout`), the storage-key calls that happen first
+//! (`given`), the call under test, the exact expected outcome (or the alternatives of the two
+//! s390 code states, each with the change that explains it; the unfixed +5 is a regression),
+//! and optionally a check of what follows (keys read back, keys switched on or not).
+//!
+//! Fixture (kept here for now): a VM with two 1 MiB memslots backed by a 1 MiB-aligned
+//! anonymous mapping (1 MiB is the classic gmap's memslot granularity): slot 0 at gpa 0
+//! (gfns 0..256) and slot 1 at gpa 2 MiB (gfns 512..768), leaving a gap at gfns 256..512.
+//! On classic-gmap kernels "keys in use" is per process: the rows rely on every case running
+//! in its own process (the default; not with `--in-process`).
+
+use crate::rows::{
+    alt, cap, case, fixture_error, regression, CaseDef, Checker, Host, Need, Seed, Step,
+};
+use fixtures::memory::{GuestMemory, Inaccessible};
+use fixtures::models::s390_skeys::{self as model, Behaviour, SkeysModel, SkeysOp};
+use fixtures::raw::ioctl::{
+    check_extension, s390_get_skeys, s390_set_skeys, set_user_memory_region,
+};
+use fixtures::raw::uapi::*;
+use fixtures::raw::{Backend, SysResult};
+use fixtures::vm::Vm;
+use harness::{CaseContext, CaseReport, Expected, Outcome};
+use nix::errno::Errno::{EFAULT, EINVAL, ENOTTY};
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use std::cell::Cell;
+use std::ops::Range;
+use std::sync::Arc;
 
 pub const SUITE: &str = "s390_skeys";
+pub const SEED: Seed = Seed {
+    section: "4.90/4.91",
+    ioctl: "KVM_S390_GET_SKEYS/KVM_S390_SET_SKEYS",
+    file: "001_9f4b7fc9034e3c53.txt",
+};
 
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+const PAGES_PER_MIB: u64 = MIB / PAGE_SIZE;
+/// Frames of the standard layout: two 1 MiB slots with a 1 MiB gap between them.
+const SLOT_A: Range<u64> = 0..PAGES_PER_MIB;
+const SLOT_B: Range<u64> = 2 * PAGES_PER_MIB..3 * PAGES_PER_MIB;
+const GAP: u64 = PAGES_PER_MIB + 44;
+const BEYOND: u64 = 3 * PAGES_PER_MIB + 100;
+/// Prefilled into GET buffers: odd, so never a key the kernel returns.
+const SENTINEL: u8 = 0x5b;
+const MAX: u64 = KVM_S390_SKEYS_MAX;
+
+const GET: &str = "KVM_S390_GET_SKEYS on the VM fd";
+const SET: &str = "KVM_S390_SET_SKEYS on the VM fd";
+
+const R1_HINT: &str = "GET/SET_SKEYS returned PGM_ADDRESSING (5) for a gfn outside every memslot after \"KVM: s390: Switch to new gmap\" (e38c884df921); fixed by 'KVM: s390: Return -EFAULT instead of PGM_ADDRESSING' (2026-07)";
+const D1: &str = "D1: api.txt (before the Nov 2021 doc fix) names KVM_S390_GET_KEYS_NONE and KVM_S390_SKEYS_ALLOC_MAX; the uapi constants are KVM_S390_GET_SKEYS_NONE = 1 and KVM_S390_SKEYS_MAX = 1048576";
+const D2: &str = "D2: api.txt says count 0 or > KVM_S390_SKEYS_MAX gives EINVAL; GET returns KVM_S390_GET_SKEYS_NONE (1) before it checks count when the guest does not use storage keys";
+const D3: &str = "D3: api.txt says \"architecturally invalid\" keys give EINVAL; only bit 0x01 is checked, keys are switched on even when SET fails, classic-gmap kernels apply the keys before the failing index and check the memslot before the key";
+const D11: &str = "D11: api.txt says \"negative value on error\"; new-gmap kernels without the fix returned +5 (PGM_ADDRESSING) for an unmapped gfn";
+
+/// Which memslots the VM has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// No memslots.
+    Empty,
+    /// Slot 0 at gfns 0..256, slot 1 at gfns 512..768.
+    Standard,
+    /// One 4 GiB slot at gpa 0: KVM_S390_SKEYS_MAX frames.
+    Max,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Get,
+    Set,
+}
+
+/// The key buffer a call passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buf {
+    /// A mapped buffer of min(count, MAX + 1) bytes: SET keys, or SENTINEL for GET.
+    Mapped,
+    Inaccessible,
+    Null,
+}
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub op: Op,
+    pub start_gfn: u64,
+    pub count: u64,
+    /// SET: the keys, repeated to fill `count` bytes.
+    pub keys: Vec<u8>,
+    pub buf: Buf,
+    pub flags: u32,
+    pub reserved: [u32; 9],
+}
+
+pub fn get(start_gfn: u64, count: u64) -> Call {
+    Call {
+        op: Op::Get,
+        start_gfn,
+        count,
+        keys: vec![],
+        buf: Buf::Mapped,
+        flags: 0,
+        reserved: [0; 9],
+    }
+}
+
+pub fn set(start_gfn: u64, keys: &[u8]) -> Call {
+    Call {
+        op: Op::Set,
+        start_gfn,
+        count: keys.len() as u64,
+        keys: keys.to_vec(),
+        buf: Buf::Mapped,
+        flags: 0,
+        reserved: [0; 9],
+    }
+}
+
+impl Call {
+    fn count(mut self, n: u64) -> Self {
+        self.count = n;
+        self
+    }
+    fn flags(mut self, f: u32) -> Self {
+        self.flags = f;
+        self
+    }
+    fn buf(mut self, b: Buf) -> Self {
+        self.buf = b;
+        self
+    }
+    fn reserved(mut self, r: [u32; 9]) -> Self {
+        self.reserved = r;
+        self
+    }
+    fn what(&self) -> &'static str {
+        match self.op {
+            Op::Get => GET,
+            Op::Set => SET,
+        }
+    }
+}
+
+/// What a row's checks work with.
+pub struct Env<'h> {
+    pub host: &'h Host,
+    pub vm: Vm,
+    pub _backing: Option<GuestMemory>,
+    /// The buffer of the call under test (GET: what the kernel wrote into it).
+    pub buf: Option<GuestMemory>,
+    _inaccessible: Inaccessible,
+    inaccessible: u64,
+}
+
+impl Env<'_> {
+    fn new(host: &Host, layout: Layout) -> Step<Env<'_>> {
+        let vm = Vm::new().map_err(fixture_error)?;
+        let inaccessible = Inaccessible::new().map_err(fixture_error)?;
+        let addr = inaccessible.addr();
+        let mut env = Env {
+            host,
+            vm,
+            _backing: None,
+            buf: None,
+            _inaccessible: inaccessible,
+            inaccessible: addr,
+        };
+        let slots: Vec<(u64, u64)> = match layout {
+            Layout::Empty => vec![],
+            Layout::Standard => vec![(0, MIB), (2 * MIB, MIB)],
+            Layout::Max => vec![(0, MAX * PAGE_SIZE)],
+        };
+        if !slots.is_empty() {
+            let len: u64 = slots.iter().map(|s| s.1).sum();
+            let backing =
+                GuestMemory::aligned(len as usize, MIB as usize).map_err(fixture_error)?;
+            let mut off = 0;
+            let mut c = Checker::new();
+            for (i, (gpa, size)) in slots.into_iter().enumerate() {
+                let r = KvmUserspaceMemoryRegion {
+                    slot: i as u32,
+                    flags: 0,
+                    guest_phys_addr: gpa,
+                    memory_size: size,
+                    userspace_addr: backing.addr() + off,
+                };
+                c.setup(
+                    "KVM_SET_USER_MEMORY_REGION",
+                    &r,
+                    set_user_memory_region(env.vm.k, env.vm.fd, &r),
+                )?;
+                off += size;
+            }
+            env._backing = Some(backing);
+        }
+        Ok(env)
+    }
+
+    fn skeys(&self, call: &Call, addr: u64) -> KvmS390Skeys {
+        KvmS390Skeys {
+            start_gfn: call.start_gfn,
+            count: call.count,
+            skeydata_addr: addr,
+            flags: call.flags,
+            reserved: call.reserved,
+        }
+    }
+
+    /// Issue a call; a mapped buffer is kept in `self.buf` for the checks after it.
+    fn issue(&mut self, call: &Call) -> Step<(KvmS390Skeys, SysResult)> {
+        let addr = match call.buf {
+            Buf::Mapped => {
+                // Never more than MAX + 1 bytes: larger counts are refused before the buffer.
+                let len = call.count.clamp(1, MAX + 1) as usize;
+                let mut mem = GuestMemory::new(len).map_err(fixture_error)?;
+                let bytes = mem.as_mut_slice();
+                match call.op {
+                    Op::Get => bytes.fill(SENTINEL),
+                    Op::Set if !call.keys.is_empty() => {
+                        for (b, k) in bytes.iter_mut().zip(call.keys.iter().cycle()) {
+                            *b = *k;
+                        }
+                    }
+                    Op::Set => {}
+                }
+                let a = mem.addr();
+                self.buf = Some(mem);
+                a
+            }
+            Buf::Inaccessible => self.inaccessible,
+            Buf::Null => 0,
+        };
+        let s = self.skeys(call, addr);
+        let r = match call.op {
+            Op::Get => s390_get_skeys(self.vm.k, self.vm.fd, &s),
+            Op::Set => s390_set_skeys(self.vm.k, self.vm.fd, &s),
+        };
+        Ok((s, r))
+    }
+
+    /// GET `count` keys from `start`: the result and the buffer afterwards.
+    fn read(&self, start: u64, count: u64) -> (KvmS390Skeys, SysResult, Vec<u8>) {
+        let mut out = vec![SENTINEL; count as usize];
+        let s = KvmS390Skeys {
+            start_gfn: start,
+            count,
+            skeydata_addr: out.as_mut_ptr() as u64,
+            ..Default::default()
+        };
+        let r = s390_get_skeys(self.vm.k, self.vm.fd, &s);
+        (s, r, out)
+    }
+
+    fn write(&self, start: u64, keys: &[u8]) -> (KvmS390Skeys, SysResult) {
+        let s = KvmS390Skeys {
+            start_gfn: start,
+            count: keys.len() as u64,
+            skeydata_addr: keys.as_ptr() as u64,
+            ..Default::default()
+        };
+        (s, s390_set_skeys(self.vm.k, self.vm.fd, &s))
+    }
+}
+
+type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
+
+pub struct Row {
+    pub id: String,
+    pub needs: Vec<Need>,
+    pub layout: Layout,
+    /// SETs (start gfn, keys) that must succeed before the call.
+    pub given: Vec<(u64, Vec<u8>)>,
+    pub call: Option<Call>,
+    pub expect: Expected,
+    pub doc: Option<&'static str>,
+    pub then: Option<Then>,
+    /// Host memory the call may make the kernel allocate on a live host (bytes).
+    pub host_memory: u64,
+}
+
+fn row(id: impl Into<String>, call: Call, expect: impl Into<Expected>) -> Row {
+    Row {
+        id: id.into(),
+        needs: vec![cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
+        layout: Layout::Standard,
+        given: vec![],
+        call: Some(call),
+        expect: expect.into(),
+        doc: None,
+        then: None,
+        host_memory: 0,
+    }
+}
+
+/// A row whose whole body is its `then` check.
+fn custom(
+    id: impl Into<String>,
+    needs: &[Need],
+    then: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static,
+) -> Row {
+    Row {
+        id: id.into(),
+        needs: needs.to_vec(),
+        layout: Layout::Empty,
+        given: vec![],
+        call: None,
+        expect: Expected::ok(),
+        doc: None,
+        then: Some(Arc::new(then)),
+        host_memory: 0,
+    }
+}
+
+impl Row {
+    /// Keys are in use before the call (a SET of key 0 at gfn 0).
+    fn keys_on(self) -> Self {
+        self.given(0, &[0])
+    }
+    fn given(mut self, start: u64, keys: &[u8]) -> Self {
+        self.given.push((start, keys.to_vec()));
+        self
+    }
+    fn layout(mut self, l: Layout) -> Self {
+        self.layout = l;
+        self
+    }
+    fn doc(mut self, d: &'static str) -> Self {
+        self.doc = Some(d);
+        self
+    }
+    fn then(mut self, t: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static) -> Self {
+        self.then = Some(Arc::new(t));
+        self
+    }
+    fn host_memory(mut self, bytes: u64) -> Self {
+        self.host_memory = bytes;
+        self
+    }
+}
+
+const NONE: Outcome = Outcome::Value(KVM_S390_GET_SKEYS_NONE);
+const OK: Outcome = Outcome::OK;
+
+/// A gfn outside every memslot: EFAULT; the unfixed new gmap's +5 is regression R1.
+fn unmapped() -> Expected {
+    Expected::OneOf(vec![
+        alt(EFAULT, "gfn outside every memslot (classic gmap, and new gmap with \"KVM: s390: Return -EFAULT instead of PGM_ADDRESSING\")"),
+        regression(Outcome::Value(PGM_ADDRESSING), R1_HINT),
+    ])
+}
+
+/// The whole table.
+pub fn rows() -> Vec<Row> {
+    let mut rows = vec![
+        // ---- keys never used: KVM_S390_GET_SKEYS_NONE, before the count check (D2) ----
+        row("none::get_returns_none", get(0, 1), NONE)
+            .then(buffer_untouched)
+            .doc(D1),
+        row("none::get_count_0", get(0, 0), NONE).doc(D2),
+        row("none::get_count_2_40", get(0, 1 << 40), NONE).doc(D2),
+        row("none::get_count_max_plus_one", get(0, MAX + 1), NONE).doc(D2),
+        row("none::get_outside_memslots", get(BEYOND, 4), NONE),
+        row("none::get_without_memslots", get(0, 1), NONE).layout(Layout::Empty),
+        row(
+            "none::get_inaccessible_buffer",
+            get(0, 1).buf(Buf::Inaccessible),
+            NONE,
+        ),
+        row("none::get_null_buffer", get(0, 1).buf(Buf::Null), NONE),
+        row("none::get_flags_checked_first", get(0, 1).flags(1), EINVAL),
+        // ---- SET switches keys on, even when it fails after the copy ----
+        row("enable::set_switches_keys_on", set(0, &[0x10]), OK).then(keys_on),
+        row(
+            "enable::failed_set_invalid_key_switches_keys_on",
+            set(0, &[0x11]),
+            EINVAL,
+        )
+        .then(keys_on)
+        .doc(D3),
+        row(
+            "enable::failed_set_outside_memslots_switches_keys_on",
+            set(BEYOND, &[0x10]),
+            unmapped(),
+        )
+        .then(keys_on)
+        .doc(D11),
+        row(
+            "enable::failed_set_count_0_leaves_keys_off",
+            set(0, &[0x10]).count(0),
+            EINVAL,
+        )
+        .then(keys_off),
+        row(
+            "enable::failed_set_flags_leaves_keys_off",
+            set(0, &[0x10]).flags(1),
+            EINVAL,
+        )
+        .then(keys_off),
+        row(
+            "enable::failed_set_bad_buffer_leaves_keys_off",
+            set(0, &[0x10]).buf(Buf::Inaccessible),
+            EFAULT,
+        )
+        .then(keys_off),
+        row(
+            "enable::set_on_vm_without_memslots_switches_keys_on",
+            set(0, &[0x10]),
+            unmapped(),
+        )
+        .layout(Layout::Empty)
+        .then(|env, c| {
+            // No memslot to read from: keys on shows as the memslot error instead of NONE.
+            let (s, r, _) = env.read(0, 1);
+            c.call(
+                "GET_SKEYS afterwards (keys on: the gfn check is reached)",
+                &s,
+                unmapped(),
+                r,
+            )
+            .map(drop)
+        }),
+        // ---- count ----
+        row("count::set_0", set(0, &[0]).count(0), EINVAL),
+        row(
+            "count::set_max_plus_one",
+            set(0, &[0]).count(MAX + 1),
+            EINVAL,
+        )
+        .then(keys_off),
+        row("count::set_2_40", set(0, &[0]).count(1 << 40), EINVAL),
+        row("count::set_u64_max", set(0, &[0]).count(u64::MAX), EINVAL),
+        row("count::get_0_with_keys_on", get(0, 0), EINVAL)
+            .keys_on()
+            .doc(D2),
+        row(
+            "count::get_max_plus_one_with_keys_on",
+            get(0, MAX + 1),
+            EINVAL,
+        )
+        .keys_on(),
+        row("count::get_2_40_with_keys_on", get(0, 1 << 40), EINVAL).keys_on(),
+        row("count::set_1", set(7, &[0x20]), OK).then(reads_back(7, &[0x20])),
+        row("count::get_1", get(7, 1), OK)
+            .given(7, &[0x30])
+            .then(buffer_is(&[0x30])),
+        row("count::get_max", get(0, MAX), OK)
+            .layout(Layout::Max)
+            .given(MAX - 1, &[0x40])
+            .then(|env, c| {
+                let b = env.buf.as_ref().expect("mapped").as_slice();
+                let last = b[MAX as usize - 1];
+                c.ensure(last == 0x40, || {
+                    format!("key of the last frame read {last:#x}, expected 0x40")
+                })?;
+                let other = b[..MAX as usize - 1].iter().position(|&k| k != 0);
+                c.ensure(other.is_none(), || {
+                    format!("frame {other:?} read a non-zero key; never-set frames read 0")
+                })
+            }),
+        row("count::set_max", set(0, &[0x50, 0x60]).count(MAX), OK)
+            .layout(Layout::Max)
+            .host_memory(4 * GIB)
+            .then(|env, c| {
+                let (s, r, out) = env.read(MAX - 4, 4);
+                c.call("GET_SKEYS of the last four frames", &s, OK, r)?;
+                c.ensure(out == [0x50, 0x60, 0x50, 0x60], || {
+                    format!("read back {out:02x?}, expected [50, 60, 50, 60]")
+                })
+            }),
+        // ---- flags and reserved ----
+        row("flags::set_bit_0", set(0, &[0]).flags(1), EINVAL),
+        row("flags::set_bit_31", set(0, &[0]).flags(1 << 31), EINVAL),
+        row("flags::set_all", set(0, &[0]).flags(u32::MAX), EINVAL),
+        row("flags::get_bit_0", get(0, 1).flags(1), EINVAL).keys_on(),
+        row("flags::get_bit_31", get(0, 1).flags(1 << 31), EINVAL).keys_on(),
+        row("flags::get_all", get(0, 1).flags(u32::MAX), EINVAL).keys_on(),
+        row(
+            "reserved::set_garbage_accepted",
+            set(3, &[0x38]).reserved([u32::MAX; 9]),
+            OK,
+        )
+        .then(reads_back(3, &[0x38])),
+        row(
+            "reserved::get_garbage_accepted",
+            get(3, 1).reserved([0xdead_beef; 9]),
+            OK,
+        )
+        .given(3, &[0x48])
+        .then(buffer_is(&[0x48])),
+        row(
+            "reserved::get_garbage_none",
+            get(0, 1).reserved([u32::MAX; 9]),
+            NONE,
+        ),
+        // ---- the key buffer ----
+        row(
+            "buffer::set_inaccessible",
+            set(0, &[0]).buf(Buf::Inaccessible),
+            EFAULT,
+        ),
+        row("buffer::set_null", set(0, &[0]).buf(Buf::Null), EFAULT),
+        row(
+            "buffer::get_inaccessible",
+            get(0, 1).buf(Buf::Inaccessible),
+            EFAULT,
+        )
+        .keys_on(),
+        row("buffer::get_null", get(0, 1).buf(Buf::Null), EFAULT).keys_on(),
+        // ---- gfns outside every memslot (R1, D11) ----
+        row("unmapped::get_beyond_last_slot", get(BEYOND, 1), unmapped())
+            .keys_on()
+            .then(buffer_untouched)
+            .doc(D11),
+        row("unmapped::get_in_gap", get(GAP, 1), unmapped())
+            .keys_on()
+            .then(buffer_untouched),
+        row("unmapped::get_far_away", get(1 << 40, 1), unmapped()).keys_on(),
+        row(
+            "unmapped::get_crossing_slot_end",
+            get(SLOT_A.end - 2, 4),
+            unmapped(),
+        )
+        .keys_on()
+        .given(SLOT_A.end - 2, &[0x10, 0x20])
+        .then(buffer_untouched),
+        row(
+            "unmapped::get_crossing_into_next_slot",
+            get(SLOT_B.start - 1, 2),
+            unmapped(),
+        )
+        .keys_on()
+        .then(buffer_untouched),
+        row(
+            "unmapped::get_crossing_last_slot_end",
+            get(SLOT_B.end - 1, 2),
+            unmapped(),
+        )
+        .keys_on(),
+        row(
+            "unmapped::set_beyond_last_slot",
+            set(BEYOND, &[0x10]),
+            unmapped(),
+        )
+        .doc(D11),
+        row("unmapped::set_in_gap", set(GAP, &[0x10]), unmapped()),
+        row("unmapped::set_far_away", set(1 << 40, &[0x10]), unmapped()),
+        row(
+            "unmapped::set_crossing_slot_end",
+            set(SLOT_A.end - 2, &[0x10, 0x20, 0x30, 0x40]),
+            unmapped(),
+        )
+        // Both code states set the keys before the first unmapped gfn.
+        .then(reads_back(SLOT_A.end - 2, &[0x10, 0x20])),
+        row(
+            "unmapped::set_crossing_into_next_slot",
+            set(SLOT_B.start - 1, &[0x10, 0x20]),
+            unmapped(),
+        )
+        .then(reads_back(SLOT_B.start, &[0])),
+        row(
+            "unmapped::set_start_gfn_wraps",
+            set(u64::MAX, &[0x10, 0x20]),
+            unmapped(),
+        )
+        .then(reads_back(0, &[0])),
+        // ---- key values ----
+        row("key::accepts_every_even_value", set(0, &even_keys()), OK)
+            .then(reads_back(0, &even_keys())),
+        row("key::accepts_access_control_bits", set(9, &[0xf0]), OK).then(reads_back(9, &[0xf0])),
+        row("key::accepts_fetch_protection_bit", set(9, &[0x08]), OK).then(reads_back(9, &[0x08])),
+        row("key::accepts_reference_bit", set(9, &[0x04]), OK).then(reads_back(9, &[0x04])),
+        row("key::accepts_change_bit", set(9, &[0x02]), OK).then(reads_back(9, &[0x02])),
+        row("key::accepts_all_defined_bits", set(9, &[0xfe]), OK).then(reads_back(9, &[0xfe])),
+        row("key::untouched_frames_read_0", get(SLOT_B.start, 256), OK)
+            .keys_on()
+            .then(buffer_is(&[0; 256])),
+        row("key::rejects_reserved_bit_alone", set(5, &[0x01]), EINVAL)
+            .given(5, &[0x30])
+            .then(reads_back(5, &[0x30]))
+            .doc(D3),
+        row("key::rejects_all_bits", set(5, &[0xff]), EINVAL)
+            .given(5, &[0x30])
+            .then(reads_back(5, &[0x30])),
+        row(
+            "key::rejects_access_control_with_reserved",
+            set(5, &[0xf1]),
+            EINVAL,
+        )
+        .given(5, &[0x30])
+        .then(reads_back(5, &[0x30])),
+        row(
+            "key::rejects_fetch_protection_with_reserved",
+            set(5, &[0x09]),
+            EINVAL,
+        )
+        .given(5, &[0x30])
+        .then(reads_back(5, &[0x30])),
+        row(
+            "key::rejects_reference_change_with_reserved",
+            set(5, &[0x07]),
+            EINVAL,
+        )
+        .given(5, &[0x30])
+        .then(reads_back(5, &[0x30])),
+        row("key::rejects_every_odd_value", set(5, &[0x03]), EINVAL)
+            .given(5, &[0x30])
+            .then(every_odd_key_rejected),
+        row(
+            "key::invalid_key_mid_buffer",
+            set(0, &[0x10, 0x20, 0x31, 0x40]),
+            EINVAL,
+        )
+        .keys_on()
+        .then(partial_application)
+        .doc(D3),
+        row(
+            "key::invalid_key_outside_memslots",
+            set(GAP, &[0x01]),
+            Expected::OneOf(vec![
+                alt(EFAULT, Behaviour::Old.because()),
+                alt(EINVAL, Behaviour::New.because()),
+                regression(Outcome::Value(PGM_ADDRESSING), R1_HINT),
+            ]),
+        )
+        .then(keys_on)
+        .doc(D3),
+        row(
+            "key::invalid_key_after_unmapped_gfn",
+            set(SLOT_A.end - 1, &[0x10, 0x20, 0x21]),
+            Expected::OneOf(vec![
+                alt(EFAULT, Behaviour::Old.because()),
+                alt(EINVAL, Behaviour::New.because()),
+                regression(Outcome::Value(PGM_ADDRESSING), R1_HINT),
+            ]),
+        )
+        .then(|env, c| {
+            // Classic gmap set the first key before it hit the unmapped gfn; new gmap set none.
+            alternatives(
+                env,
+                c,
+                SLOT_A.end - 1,
+                &[(&[0x10], Behaviour::Old), (&[0x00], Behaviour::New)],
+            )
+        }),
+    ];
+    // ---- which VM the keys are on ----
+    rows.push(custom(
+        "scope::second_vm_in_the_same_process",
+        &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
+        second_vm,
+    ));
+    // ---- not s390: the capability reads 0 and the ioctls are refused ----
+    let not_s390 = [Need::NotArch("s390x")];
+    rows.extend([
+        custom("not_s390::capability_absent", &not_s390, |env, c| {
+            for (fd, on) in [(env.host.sys.fd, "/dev/kvm"), (env.vm.fd, "the VM fd")] {
+                c.call(
+                    &format!("KVM_CHECK_EXTENSION(KVM_CAP_S390_SKEYS) on {on}"),
+                    &"cap 110",
+                    Outcome::Value(0),
+                    check_extension(env.vm.k, fd, KVM_CAP_S390_SKEYS),
+                )?;
+            }
+            Ok(())
+        }),
+        row("not_s390::get_refused", get(0, 1), ENOTTY)
+            .layout(Layout::Empty)
+            .then(buffer_untouched),
+        row("not_s390::set_refused", set(0, &[0x10]), ENOTTY).layout(Layout::Empty),
+    ]);
+    for r in rows.iter_mut().filter(|r| r.id.starts_with("not_s390::")) {
+        r.needs = not_s390.to_vec();
+    }
+    rows.push(property_row());
+    rows
+}
+
+fn even_keys() -> Vec<u8> {
+    (0..=255u8).filter(|k| model::key_valid(*k)).collect()
+}
+
+/// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    vec![]
+    rows()
+        .into_iter()
+        .map(|r| case(SUITE, definition(r)))
+        .collect()
+}
+
+fn definition(row: Row) -> CaseDef {
+    let row = Arc::new(row);
+    CaseDef {
+        id: row.id.clone(),
+        seed: SEED,
+        needs: row.needs.clone(),
+        ignored: false,
+        body: Arc::new(move |host, ctx| run_row(host, ctx, &row)),
+    }
+}
+
+fn run_row(host: &Host, ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
+    if row.id == PROPERTY_ID {
+        return property(host, ctx);
+    }
+    if let Some(reason) = memory_short(host, row.host_memory) {
+        return Ok(CaseReport::skip(reason));
+    }
+    let mut env = Env::new(host, row.layout)?;
+    let mut c = Checker::new();
+    for (start, keys) in &row.given {
+        let (s, r) = env.write(*start, keys);
+        c.setup(SET, &s, r)?;
+    }
+    if let Some(call) = &row.call {
+        let (s, r) = env.issue(call)?;
+        c.call(call.what(), &s, row.expect.clone(), r)?;
+    }
+    if let Some(doc) = row.doc {
+        c.note(format!("documentation deviation {doc}"));
+    }
+    if let Some(then) = &row.then {
+        then(&env, &mut c)?;
+    }
+    c.pass()
+}
+
+/// A live host without enough available memory for what the call may make the kernel allocate.
+fn memory_short(host: &Host, need: u64) -> Option<String> {
+    if need == 0 || host.k.backend() != Backend::Live {
+        return None;
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemAvailable:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    (kib * 1024 < need + GIB).then(|| {
+        format!("needs {} GiB of available memory (setting every key of a 4 GiB slot may fault in its pages); MemAvailable is {} MiB", need / GIB + 1, kib / 1024)
+    })
+}
+
+// ---- checks after the call ----
+
+fn keys_on(env: &Env, c: &mut Checker) -> Step<()> {
+    let (s, r, _) = env.read(0, 1);
+    c.call(
+        "GET_SKEYS afterwards (keys are in use: not KVM_S390_GET_SKEYS_NONE)",
+        &s,
+        OK,
+        r,
+    )
+    .map(drop)
+}
+
+fn keys_off(env: &Env, c: &mut Checker) -> Step<()> {
+    let (s, r, _) = env.read(0, 1);
+    c.call(
+        "GET_SKEYS afterwards (keys still unused: the call failed before switching them on)",
+        &s,
+        NONE,
+        r,
+    )
+    .map(drop)
+}
+
+/// The call's GET buffer was not written.
+fn buffer_untouched(env: &Env, c: &mut Checker) -> Step<()> {
+    let Some(b) = &env.buf else { return Ok(()) };
+    let written = b.as_slice().iter().position(|&x| x != SENTINEL);
+    c.ensure(written.is_none(), || {
+        format!("the key buffer was written at byte {written:?}; expected it untouched")
+    })
+}
+
+fn buffer_is(want: &'static [u8]) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
+        let b = &env.buf.as_ref().expect("a mapped buffer").as_slice()[..want.len()];
+        c.ensure(b == want, || {
+            format!("GET_SKEYS wrote {b:02x?}, expected {want:02x?}")
+        })
+    }
+}
+
+fn reads_back(start: u64, want: &[u8]) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    let want = want.to_vec();
+    move |env, c| {
+        let (s, r, out) = env.read(start, want.len() as u64);
+        c.call("GET_SKEYS read-back", &s, OK, r)?;
+        c.ensure(out == want, || {
+            format!("keys read back from gfn {start:#x}: {out:02x?}, expected {want:02x?}")
+        })
+    }
+}
+
+/// The keys at `start` equal one of the patterns; the note names the code state it matches.
+fn alternatives(env: &Env, c: &mut Checker, start: u64, alts: &[(&[u8], Behaviour)]) -> Step<()> {
+    let n = alts[0].0.len() as u64;
+    let (s, r, out) = env.read(start, n);
+    c.call("GET_SKEYS read-back", &s, OK, r)?;
+    match alts.iter().find(|(want, _)| *want == out.as_slice()) {
+        Some((_, b)) => {
+            c.note(format!(
+                "keys after the failed SET_SKEYS: {out:02x?}: {}",
+                b.because()
+            ));
+            c.ensure(true, String::new)
+        }
+        None => c.ensure(false, || {
+            let accepted: Vec<String> = alts
+                .iter()
+                .map(|(w, b)| format!("{w:02x?} ({b:?})"))
+                .collect();
+            format!(
+                "keys after the failed SET_SKEYS read {out:02x?}; expected one of {}",
+                accepted.join(", ")
+            )
+        }),
+    }
+}
+
+/// After [0x10, 0x20, 0x31, 0x40] at gfn 0 failed: classic gmap kept the first two keys.
+fn partial_application(env: &Env, c: &mut Checker) -> Step<()> {
+    alternatives(
+        env,
+        c,
+        0,
+        &[
+            (&[0x10, 0x20, 0, 0], Behaviour::Old),
+            (&[0, 0, 0, 0], Behaviour::New),
+        ],
+    )
+}
+
+/// Every odd key value, one SET each: all EINVAL, and the frame keeps its key.
+fn every_odd_key_rejected(env: &Env, c: &mut Checker) -> Step<()> {
+    for k in (0..=255u8).filter(|k| !model::key_valid(*k)) {
+        let (s, r) = env.write(5, &[k]);
+        c.call(&format!("SET_SKEYS of key {k:#04x}"), &s, EINVAL, r)?;
+    }
+    reads_back(5, &[0x30])(env, c)
+}
+
+/// Keys on in one VM; a second VM of the same process: classic gmap reports keys in use
+/// (per process), new gmap reports NONE (per VM).
+fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
+    let first = Env::new(env.host, Layout::Standard)?;
+    let (s, r) = first.write(0, &[0x10]);
+    c.setup("SET_SKEYS on the first VM", &s, r)?;
+    let second = Env::new(env.host, Layout::Standard)?;
+    let (s, r, _) = second.read(0, 1);
+    let expected = Expected::OneOf(vec![
+        alt(
+            OK,
+            "classic gmap: storage keys are a property of the process (mm_uses_skeys)",
+        ),
+        alt(
+            NONE,
+            "new gmap (e38c884df921, ~7.0): storage keys are per VM",
+        ),
+    ]);
+    c.call(
+        "GET_SKEYS on a second VM that never used keys",
+        &s,
+        expected,
+        r,
+    )
+    .map(drop)
+}
+
+// ---- property: random key buffers against the model ----
+
+const PROPERTY_ID: &str = "property::set_get_round_trip";
+
+fn property_row() -> Row {
+    let mut r = custom(
+        PROPERTY_ID,
+        &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
+        |_, _| Ok(()),
+    );
+    r.doc = Some(D3);
+    r
+}
+
+/// One model per code state runs next to the kernel; those whose answers differ drop out. The
+/// kernel must agree with at least one all the way.
+fn property(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
+    let layout = [SLOT_A, SLOT_B];
+    // Classic gmap: once this process switched keys on, every later VM sees them in use.
+    let process_keys = Cell::new(false);
+    let strategy = model::ops(&layout, 300, 1..7);
+    run_property(
+        SUITE,
+        PROPERTY_ID,
+        ctx,
+        48,
+        &strategy,
+        |ops| show_ops(ops),
+        |ops| {
+            let env = Env::new(host, Layout::Standard)
+                .map_err(|r| TestCaseError::fail(format!("fixture: {}", r.summary)))?;
+            let mut worlds: Vec<SkeysModel> = vec![
+                SkeysModel::new(Behaviour::Old, &layout, process_keys.get()),
+                SkeysModel::new(Behaviour::New, &layout, false),
+            ];
+            let final_reads = [
+                SkeysOp::Get {
+                    start_gfn: SLOT_A.start,
+                    count: 256,
+                },
+                SkeysOp::Get {
+                    start_gfn: SLOT_B.start,
+                    count: 256,
+                },
+            ];
+            for (step, op) in ops.iter().chain(final_reads.iter()).enumerate() {
+                let (what, actual, written) = match op {
+                    SkeysOp::Set { start_gfn, keys } => {
+                        let (_, r) = env.write(*start_gfn, keys);
+                        (
+                            format!("SET_SKEYS start_gfn {start_gfn:#x} keys {}", short(keys)),
+                            r,
+                            None,
+                        )
+                    }
+                    SkeysOp::Get { start_gfn, count } => {
+                        let (_, r, out) = env.read(*start_gfn, *count);
+                        (
+                            format!("GET_SKEYS start_gfn {start_gfn:#x} count {count}"),
+                            r,
+                            Some(out),
+                        )
+                    }
+                };
+                if actual == Ok(PGM_ADDRESSING) {
+                    return Err(TestCaseError::fail(format!(
+                        "step {step}: {what} returned 5: known regression: {R1_HINT}"
+                    )));
+                }
+                let mut survivors = Vec::new();
+                let mut expectations = Vec::new();
+                for w in &worlds {
+                    let mut next = w.clone();
+                    let (want, want_buf) = match op {
+                        SkeysOp::Set { start_gfn, keys } => {
+                            (next.set(*start_gfn, keys.len() as u64, Some(keys), 0), None)
+                        }
+                        SkeysOp::Get { start_gfn, count } => {
+                            let (r, data) = next.get(*start_gfn, *count, 0, true);
+                            // Nothing is copied out unless every key was read.
+                            (
+                                r,
+                                Some(data.unwrap_or_else(|| vec![SENTINEL; *count as usize])),
+                            )
+                        }
+                    };
+                    expectations.push(format!(
+                        "{:?}: {}{}",
+                        next.behaviour,
+                        Outcome::from(want),
+                        want_buf
+                            .as_ref()
+                            .map(|b| format!(" buffer {}", short(b)))
+                            .unwrap_or_default()
+                    ));
+                    if want == actual && (want_buf.is_none() || want_buf == written) {
+                        survivors.push(next);
+                    }
+                }
+                if survivors.is_empty() {
+                    return Err(TestCaseError::fail(format!(
+                        "step {step}: {what}: kernel answered {}{}; the model expected {}",
+                        Outcome::from(actual),
+                        written
+                            .map(|w| format!(" buffer {}", short(&w)))
+                            .unwrap_or_default(),
+                        expectations.join(" or ")
+                    )));
+                }
+                worlds = survivors;
+            }
+            if worlds
+                .iter()
+                .any(|w| w.behaviour == Behaviour::Old && w.enabled())
+            {
+                process_keys.set(true);
+            }
+            Ok(())
+        },
+    )
+}
+
+fn show_ops(ops: &[SkeysOp]) -> String {
+    let v: Vec<String> = ops
+        .iter()
+        .map(|op| match op {
+            SkeysOp::Set { start_gfn, keys } => {
+                format!("SET start_gfn {start_gfn:#x} keys {keys:02x?}")
+            }
+            SkeysOp::Get { start_gfn, count } => {
+                format!("GET start_gfn {start_gfn:#x} count {count}")
+            }
+        })
+        .collect();
+    format!("[{}] (then GET of both slots)", v.join("; "))
+}
+
+fn short(b: &[u8]) -> String {
+    if b.len() <= 16 {
+        format!("{b:02x?}")
+    } else {
+        format!("{:02x?}... ({} bytes)", &b[..16], b.len())
+    }
+}
+
+/// Run a proptest property as one case: the runner is seeded from the run's seed, the number of
+/// inputs comes from `--proptest-cases`/PROPTEST_CASES (else `default_cases`), and a failure
+/// reports the shrunk minimal input, the seed and the command that reruns exactly this case.
+pub(crate) fn run_property<S>(
+    suite: &str,
+    id: &str,
+    ctx: &CaseContext,
+    default_cases: u32,
+    strategy: &S,
+    show: impl Fn(&S::Value) -> String,
+    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) -> Step<CaseReport>
+where
+    S: Strategy,
+{
+    let cases = ctx.proptest_cases.unwrap_or(default_cases);
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut seed = [0u8; 32];
+    for chunk in seed.chunks_mut(8) {
+        chunk.copy_from_slice(&ctx.seed.to_le_bytes());
+    }
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let rerun = format!("--seed {} --exact '{suite}::{id}'", ctx.seed);
+    match runner.run(strategy, test) {
+        Ok(()) => Ok(CaseReport::pass(format!(
+            "{cases} generated inputs agreed with the model (seed {})",
+            ctx.seed
+        ))),
+        Err(TestError::Fail(reason, minimal)) => {
+            let reason = reason.message().to_string();
+            let details = vec![
+                format!("property: {reason}"),
+                format!(
+                    "minimal failing input (after shrinking): {}",
+                    show(&minimal)
+                ),
+                format!("seed: {}", ctx.seed),
+                format!("rerun: kvm-conformance {rerun}"),
+            ];
+            let report = if reason.starts_with("fixture:") {
+                CaseReport::error(reason)
+            } else {
+                CaseReport::fail(format!("property failed: {reason}"))
+            };
+            Err(report.with_details(details))
+        }
+        Err(TestError::Abort(reason)) => Err(CaseReport::error(format!(
+            "property aborted: {} (seed {}; rerun with {rerun})",
+            reason.message(),
+            ctx.seed
+        ))),
+    }
 }
