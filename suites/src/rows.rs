@@ -37,8 +37,6 @@ pub enum Need {
     CapAbsent { cap: u64, name: &'static str },
     /// A real kernel: guest programs do not run on the simulated one.
     Live,
-    /// Root privileges.
-    Root,
 }
 
 pub const fn cap(cap: u64, name: &'static str) -> Need {
@@ -87,7 +85,6 @@ impl Need {
             Need::Live if host.k.backend() != Backend::Live => {
                 Some("needs the live kernel (guest programs); this run is simulated".into())
             }
-            Need::Root if !fixtures::host::is_root() => Some("needs root".into()),
             _ => None,
         }
     }
@@ -126,6 +123,32 @@ pub fn case(suite: &str, def: CaseDef) -> harness::Case {
             body(&host, ctx).unwrap_or_else(|r| r)
         }),
     }
+}
+
+/// What every suite's row type shares, so that one function turns any table into cases.
+pub trait TableRow: Send + Sync + 'static {
+    fn id(&self) -> &str;
+    fn needs(&self) -> &[Need];
+}
+
+/// How a suite runs one of its rows.
+pub type RunRow<R> = fn(&Host, &CaseContext, &R) -> Step<CaseReport>;
+
+/// A suite's table as harness cases: every row checks `seed` and runs through `run`.
+pub fn table_cases<R: TableRow>(suite: &str, seed: Seed, rows: Vec<R>, run: RunRow<R>) -> Vec<harness::Case> {
+    rows.into_iter()
+        .map(|row| {
+            let row = Arc::new(row);
+            let def = CaseDef {
+                id: row.id().to_string(),
+                seed,
+                needs: row.needs().to_vec(),
+                ignored: false,
+                body: Arc::new(move |host, ctx| run(host, ctx, &row)),
+            };
+            case(suite, def)
+        })
+        .collect()
 }
 
 /// Collects the checks of one case; each failing check ends the case with a report.

@@ -8,7 +8,7 @@
 //! Fixture (kept here for now): a VM without memslots and vcpus 0, 1 and 2, all never run
 //! (stopped); the calls go to vcpu 0. Ids 3..=254 do not exist.
 
-use crate::rows::{cap, case, fixture_error, CaseDef, Checker, Host, Need, Seed, Step};
+use crate::rows::{cap, fixture_error, table_cases, Checker, Host, Need, Seed, Step, TableRow};
 use crate::s390_skeys::run_property;
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_irq_state::{
@@ -767,20 +767,15 @@ pub fn rows() -> Vec<Row> {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    rows()
-        .into_iter()
-        .map(|r| case(SUITE, definition(r)))
-        .collect()
+    table_cases(SUITE, SEED, rows(), run_row)
 }
 
-fn definition(row: Row) -> CaseDef {
-    let row = Arc::new(row);
-    CaseDef {
-        id: row.id.clone(),
-        seed: SEED,
-        needs: row.needs.clone(),
-        ignored: false,
-        body: Arc::new(move |host, ctx| run_row(host, ctx, &row)),
+impl TableRow for Row {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn needs(&self) -> &[Need] {
+        &self.needs
     }
 }
 

@@ -9,7 +9,7 @@
 //! PSW 0: DAT off, 24-bit mode, prefix 0, so a logical address below 1 MiB is the same
 //! absolute address and everything from 1 MiB to 16 MiB is outside guest memory (§3.3).
 
-use crate::rows::{alt, case, fixture_error, regression, CaseDef, Checker, Host, Need, Seed, Step};
+use crate::rows::{alt, case, fixture_error, regression, table_cases, CaseDef, Checker, Host, Need, Seed, Step, TableRow};
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::raw::ioctl::{
     check_extension, s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys,
@@ -1546,22 +1546,17 @@ fn nothing_pending(env: &Env, _m: &KvmS390MemOp, c: &mut Checker) -> Step<()> {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases: Vec<harness::Case> = rows()
-        .into_iter()
-        .map(|r| case(SUITE, definition(r)))
-        .collect();
+    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
     cases.extend(properties().into_iter().map(|p| case(SUITE, p)));
     cases
 }
 
-fn definition(row: Row) -> CaseDef {
-    let row = Arc::new(row);
-    CaseDef {
-        id: row.id.clone(),
-        seed: SEED,
-        needs: row.needs.clone(),
-        ignored: false,
-        body: Arc::new(move |host, _ctx| run_row(host, &row)),
+impl TableRow for Row {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn needs(&self) -> &[Need] {
+        &self.needs
     }
 }
 
@@ -1608,7 +1603,7 @@ fn what(m: &KvmS390MemOp, on: On) -> String {
     format!("KVM_S390_MEM_OP {name} on the {fd} fd")
 }
 
-fn run_row(host: &Host, row: &Row) -> Step<CaseReport> {
+fn run_row(host: &Host, _ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
     let mut c = Checker::new();
     let expected_of = |env: &Env| match &row.expect {
         Expect::Is(e) => e.clone(),

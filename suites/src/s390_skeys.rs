@@ -13,9 +13,7 @@
 //! On classic-gmap kernels "keys in use" is per process: the rows rely on every case running
 //! in its own process (the default; not with `--in-process`).
 
-use crate::rows::{
-    alt, cap, case, fixture_error, regression, CaseDef, Checker, Host, Need, Seed, Step,
-};
+use crate::rows::{alt, cap, fixture_error, regression, table_cases, Checker, Host, Need, Seed, Step, TableRow};
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_skeys::{self as model, Behaviour, SkeysModel, SkeysOp};
 use fixtures::raw::ioctl::{
@@ -687,20 +685,15 @@ fn even_keys() -> Vec<u8> {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    rows()
-        .into_iter()
-        .map(|r| case(SUITE, definition(r)))
-        .collect()
+    table_cases(SUITE, SEED, rows(), run_row)
 }
 
-fn definition(row: Row) -> CaseDef {
-    let row = Arc::new(row);
-    CaseDef {
-        id: row.id.clone(),
-        seed: SEED,
-        needs: row.needs.clone(),
-        ignored: false,
-        body: Arc::new(move |host, ctx| run_row(host, ctx, &row)),
+impl TableRow for Row {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn needs(&self) -> &[Need] {
+        &self.needs
     }
 }
 

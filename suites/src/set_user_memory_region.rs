@@ -3,7 +3,7 @@
 //! call under test, the exact expected outcome, and optionally a check of what follows
 //! (a guest program reading the memory, the dirty log, the slot still being there).
 
-use crate::rows::{alt, cap, case, fixture_error, CaseDef, Checker, Host, Need, Seed, Step};
+use crate::rows::{alt, cap, case, fixture_error, table_cases, CaseDef, Checker, Host, Need, Seed, Step, TableRow};
 use fixtures::memory::GuestMemory;
 use fixtures::raw::ioctl::set_user_memory_region;
 use fixtures::raw::uapi::*;
@@ -277,23 +277,21 @@ fn as_id_1(env: &Env) -> Expected {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    rows().into_iter().map(|r| case(SUITE, definition(r))).chain(property_cases()).collect()
+    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
+    cases.extend(property_cases());
+    cases
 }
 
-fn definition(row: Row) -> CaseDef {
-    let row = Arc::new(row);
-    let needs = row.needs.clone();
-    let ignored = false;
-    CaseDef {
-        id: row.id.clone(),
-        seed: SEED,
-        needs,
-        ignored,
-        body: Arc::new(move |host, _ctx| run_row(host, &row)),
+impl TableRow for Row {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn needs(&self) -> &[Need] {
+        &self.needs
     }
 }
 
-fn run_row(host: &Host, row: &Row) -> Step<harness::CaseReport> {
+fn run_row(host: &Host, _ctx: &harness::CaseContext, row: &Row) -> Step<harness::CaseReport> {
     let vm = Vm::new().map_err(fixture_error)?;
     let backing = GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
     let nr_memslots = vm.cap(KVM_CAP_NR_MEMSLOTS);
