@@ -62,9 +62,17 @@ pub struct Shard {
 impl FromStr for Shard {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (m, n) = s.split_once('/').ok_or_else(|| format!("expected M/N, got {s:?}"))?;
-        let index: u32 = m.trim().parse().map_err(|_| format!("bad shard index {m:?}"))?;
-        let count: u32 = n.trim().parse().map_err(|_| format!("bad shard count {n:?}"))?;
+        let (m, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected M/N, got {s:?}"))?;
+        let index: u32 = m
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad shard index {m:?}"))?;
+        let count: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad shard count {n:?}"))?;
         if count == 0 || index == 0 || index > count {
             return Err(format!("shard {index}/{count}: need 1 <= M <= N"));
         }
@@ -122,7 +130,9 @@ mod tests {
 
     #[test]
     fn shards_partition_the_cases() {
-        let ids: Vec<String> = (0..500).map(|i| format!("suite::group::case_{i}")).collect();
+        let ids: Vec<String> = (0..500)
+            .map(|i| format!("suite::group::case_{i}"))
+            .collect();
         for n in 1..5 {
             let shards: Vec<Shard> = (1..=n).map(|m| Shard { index: m, count: n }).collect();
             for id in &ids {

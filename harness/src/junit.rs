@@ -9,7 +9,11 @@ pub fn to_junit(run: &RunRecord) -> Report {
     report.set_time(run.duration);
     report.set_timestamp(chrono::DateTime::<chrono::Utc>::from(run.started));
     for suite_name in &run.suites {
-        let results: Vec<_> = run.results.iter().filter(|r| &r.suite == suite_name).collect();
+        let results: Vec<_> = run
+            .results
+            .iter()
+            .filter(|r| &r.suite == suite_name)
+            .collect();
         if results.is_empty() {
             continue;
         }
@@ -17,7 +21,9 @@ pub fn to_junit(run: &RunRecord) -> Report {
         suite.set_timestamp(chrono::DateTime::<chrono::Utc>::from(run.started));
         suite.set_time(results.iter().map(|r| r.duration).sum());
         suite.add_properties(
-            run.properties.iter().map(|(k, v)| quick_junit::Property::new(k.as_str(), v.as_str())),
+            run.properties
+                .iter()
+                .map(|(k, v)| quick_junit::Property::new(k.as_str(), v.as_str())),
         );
         for r in results {
             let body = describe(r);
@@ -36,7 +42,11 @@ pub fn to_junit(run: &RunRecord) -> Report {
                     };
                     let mut s = TestCaseStatus::non_success(kind);
                     s.set_message(r.report.summary.as_str());
-                    s.set_type(if kind == NonSuccessKind::Failure { "deviation" } else { "error" });
+                    s.set_type(if kind == NonSuccessKind::Failure {
+                        "deviation"
+                    } else {
+                        "error"
+                    });
                     // GitLab ignores the message attribute: the body repeats everything.
                     s.set_description(body.as_str());
                     s
@@ -88,12 +98,19 @@ pub fn to_xml(run: &RunRecord) -> Result<String, quick_junit::SerializeError> {
 /// quick-junit puts a `skipped` count on `<testsuites>`; the junit-10 schema (the one Jenkins'
 /// xunit plugin validates with) allows it on `<testsuite>` only. Drop that one attribute.
 fn strip_testsuites_skipped(xml: &str) -> String {
-    let Some(start) = xml.find("<testsuites") else { return xml.to_string() };
+    let Some(start) = xml.find("<testsuites") else {
+        return xml.to_string();
+    };
     let end = start + xml[start..].find('>').unwrap_or(0);
     let tag = &xml[start..end];
-    let Some(attr) = tag.find(" skipped=\"") else { return xml.to_string() };
+    let Some(attr) = tag.find(" skipped=\"") else {
+        return xml.to_string();
+    };
     let attr_start = start + attr;
-    let value_end = attr_start + " skipped=\"".len() + xml[attr_start + " skipped=\"".len()..].find('"').unwrap() + 1;
+    let value_end = attr_start
+        + " skipped=\"".len()
+        + xml[attr_start + " skipped=\"".len()..].find('"').unwrap()
+        + 1;
     format!("{}{}", &xml[..attr_start], &xml[value_end..])
 }
 
@@ -105,7 +122,8 @@ mod tests {
 
     fn read_back() -> (String, Report) {
         let xml = to_xml(&sample_run()).unwrap();
-        let report = Report::deserialize_from_str(&xml).expect("our XML reads back with quick-junit");
+        let report =
+            Report::deserialize_from_str(&xml).expect("our XML reads back with quick-junit");
         (xml, report)
     }
 
@@ -113,10 +131,17 @@ mod tests {
     fn one_suite_per_ioctl_and_counts() {
         let (_, r) = read_back();
         let names: Vec<&str> = r.test_suites.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["alpha", "beta"], "suites with no results are left out");
+        assert_eq!(
+            names,
+            ["alpha", "beta"],
+            "suites with no results are left out"
+        );
         assert_eq!((r.tests, r.failures, r.errors), (4, 1, 1));
         let beta = &r.test_suites[1];
-        assert_eq!((beta.tests, beta.skipped, beta.errors, beta.failures), (2, 1, 1, 0));
+        assert_eq!(
+            (beta.tests, beta.skipped, beta.errors, beta.failures),
+            (2, 1, 1, 0)
+        );
     }
 
     #[test]
@@ -127,11 +152,24 @@ mod tests {
         assert_eq!(fail.name.as_str(), "alpha::a::fail");
         assert_eq!(fail.classname.as_ref().map(|c| c.as_str()), Some("alpha"));
         match &fail.status {
-            TestCaseStatus::NonSuccess { kind, message, description, .. } => {
+            TestCaseStatus::NonSuccess {
+                kind,
+                message,
+                description,
+                ..
+            } => {
                 assert_eq!(*kind, NonSuccessKind::Failure);
-                assert_eq!(message.as_ref().unwrap().as_str(), "KVM_IOEVENTFD: expected -1 EINVAL, got 0");
+                assert_eq!(
+                    message.as_ref().unwrap().as_str(),
+                    "KVM_IOEVENTFD: expected -1 EINVAL, got 0"
+                );
                 let body = description.as_ref().unwrap().as_str();
-                for want in ["expected: -1 EINVAL", "actual:   0", "rerun: ./run.sh --exact 'alpha::a::fail'", "checks: api.txt 4.56"] {
+                for want in [
+                    "expected: -1 EINVAL",
+                    "actual:   0",
+                    "rerun: ./run.sh --exact 'alpha::a::fail'",
+                    "checks: api.txt 4.56",
+                ] {
                     assert!(body.contains(want), "{want:?} missing from {body}");
                 }
             }
@@ -140,22 +178,43 @@ mod tests {
         let beta = &r.test_suites[1];
         match &beta.test_cases[0].status {
             TestCaseStatus::Skipped { message, .. } => {
-                assert_eq!(message.as_ref().unwrap().as_str(), "needs s390x; kernel is x86_64")
+                assert_eq!(
+                    message.as_ref().unwrap().as_str(),
+                    "needs s390x; kernel is x86_64"
+                )
             }
             other => panic!("expected a skip, got {other:?}"),
         }
-        assert!(matches!(beta.test_cases[1].status, TestCaseStatus::NonSuccess { kind: NonSuccessKind::Error, .. }));
+        assert!(matches!(
+            beta.test_cases[1].status,
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Error,
+                ..
+            }
+        ));
         // A pass with notes keeps them in system-out.
         let pass_out = alpha.test_cases[0].system_out.as_ref().unwrap().as_str();
-        assert!(pass_out.contains("note: this kernel showed 0: NEW"), "{pass_out}");
+        assert!(
+            pass_out.contains("note: this kernel showed 0: NEW"),
+            "{pass_out}"
+        );
     }
 
     #[test]
     fn run_properties_on_every_suite() {
         let (_, r) = read_back();
         for s in &r.test_suites {
-            let props: Vec<(&str, &str)> = s.properties.iter().map(|p| (p.name.as_str(), p.value.as_str())).collect();
-            assert_eq!(props, [("backend", "live"), ("seed", "7")], "suite {}", s.name.as_str());
+            let props: Vec<(&str, &str)> = s
+                .properties
+                .iter()
+                .map(|p| (p.name.as_str(), p.value.as_str()))
+                .collect();
+            assert_eq!(
+                props,
+                [("backend", "live"), ("seed", "7")],
+                "suite {}",
+                s.name.as_str()
+            );
         }
     }
 

@@ -13,8 +13,11 @@ pub fn to_ktap(run: &RunRecord) -> String {
     for b in &run.banner {
         let _ = writeln!(out, "# {}", one_line(b));
     }
-    let suites: Vec<&String> =
-        run.suites.iter().filter(|s| run.results.iter().any(|r| &r.suite == *s)).collect();
+    let suites: Vec<&String> = run
+        .suites
+        .iter()
+        .filter(|s| run.results.iter().any(|r| &r.suite == *s))
+        .collect();
     let _ = writeln!(out, "1..{}", suites.len());
     for (i, suite) in suites.iter().enumerate() {
         let results: Vec<_> = run.results.iter().filter(|r| &r.suite == *suite).collect();
@@ -32,10 +35,18 @@ pub fn to_ktap(run: &RunRecord) -> String {
                     let _ = writeln!(out, "    ok {n} {name}");
                 }
                 Status::Skip => {
-                    let _ = writeln!(out, "    ok {n} {name} # SKIP {}", one_line(&r.report.summary));
+                    let _ = writeln!(
+                        out,
+                        "    ok {n} {name} # SKIP {}",
+                        one_line(&r.report.summary)
+                    );
                 }
                 Status::Fail | Status::Error => {
-                    let kind = if r.report.status == Status::Error { "error: " } else { "" };
+                    let kind = if r.report.status == Status::Error {
+                        "error: "
+                    } else {
+                        ""
+                    };
                     let _ = writeln!(out, "    # {kind}{}", one_line(&r.report.summary));
                     for line in r.report.details.iter().chain(r.report.notes.iter()) {
                         for l in line.lines() {
@@ -122,9 +133,13 @@ not ok 2 beta
     #[test]
     fn all_skipped_suite_is_a_skip_and_plans_match() {
         let mut run = sample_run();
-        run.results.retain(|r| r.suite == "beta" && r.report.status == Status::Skip);
+        run.results
+            .retain(|r| r.suite == "beta" && r.report.status == Status::Skip);
         let text = to_ktap(&run);
-        assert!(text.contains("\nok 1 beta # SKIP all 1 cases skipped\n"), "{text}");
+        assert!(
+            text.contains("\nok 1 beta # SKIP all 1 cases skipped\n"),
+            "{text}"
+        );
         assert!(text.contains("\n1..1\n"), "{text}");
     }
 

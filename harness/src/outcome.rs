@@ -142,8 +142,12 @@ pub fn judge(expected: &Expected, actual: Outcome) -> Judgement {
         Expected::Is(o) if *o == actual => Judgement::Pass { alternative: None },
         Expected::Is(_) => Judgement::Fail { hint: None },
         Expected::OneOf(alts) => match alts.iter().find(|a| a.outcome == actual) {
-            Some(a) if a.regression => Judgement::Fail { hint: Some(a.because) },
-            Some(a) => Judgement::Pass { alternative: Some(a.because) },
+            Some(a) if a.regression => Judgement::Fail {
+                hint: Some(a.because),
+            },
+            Some(a) => Judgement::Pass {
+                alternative: Some(a.because),
+            },
             None => Judgement::Fail { hint: None },
         },
     }
@@ -159,9 +163,21 @@ mod tests {
 
     fn one_of() -> Expected {
         Expected::OneOf(vec![
-            Alternative { outcome: EFAULT, because: "OLD checks the memslot first", regression: false },
-            Alternative { outcome: EINVAL, because: "NEW validates keys first", regression: false },
-            Alternative { outcome: Outcome::Value(5), because: "fixed by X", regression: true },
+            Alternative {
+                outcome: EFAULT,
+                because: "OLD checks the memslot first",
+                regression: false,
+            },
+            Alternative {
+                outcome: EINVAL,
+                because: "NEW validates keys first",
+                regression: false,
+            },
+            Alternative {
+                outcome: Outcome::Value(5),
+                because: "fixed by X",
+                regression: true,
+            },
         ])
     }
 
@@ -201,6 +217,9 @@ mod tests {
     #[test]
     fn from_sys_result_keeps_positive_values() {
         assert_eq!(Outcome::from(Ok::<i64, Errno>(5)), Outcome::Value(5));
-        assert_eq!(Outcome::from(Err::<i64, Errno>(Errno::ENOBUFS)), Outcome::Errno(Errno::ENOBUFS as i32));
+        assert_eq!(
+            Outcome::from(Err::<i64, Errno>(Errno::ENOBUFS)),
+            Outcome::Errno(Errno::ENOBUFS as i32)
+        );
     }
 }

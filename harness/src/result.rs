@@ -29,16 +29,36 @@ pub struct CaseReport {
 
 impl CaseReport {
     pub fn pass(summary: impl Into<String>) -> Self {
-        Self { status: Status::Pass, summary: summary.into(), details: vec![], notes: vec![] }
+        Self {
+            status: Status::Pass,
+            summary: summary.into(),
+            details: vec![],
+            notes: vec![],
+        }
     }
     pub fn fail(summary: impl Into<String>) -> Self {
-        Self { status: Status::Fail, summary: summary.into(), details: vec![], notes: vec![] }
+        Self {
+            status: Status::Fail,
+            summary: summary.into(),
+            details: vec![],
+            notes: vec![],
+        }
     }
     pub fn skip(reason: impl Into<String>) -> Self {
-        Self { status: Status::Skip, summary: reason.into(), details: vec![], notes: vec![] }
+        Self {
+            status: Status::Skip,
+            summary: reason.into(),
+            details: vec![],
+            notes: vec![],
+        }
     }
     pub fn error(summary: impl Into<String>) -> Self {
-        Self { status: Status::Error, summary: summary.into(), details: vec![], notes: vec![] }
+        Self {
+            status: Status::Error,
+            summary: summary.into(),
+            details: vec![],
+            notes: vec![],
+        }
     }
     pub fn with_details(mut self, details: Vec<String>) -> Self {
         self.details.extend(details);
@@ -122,18 +142,33 @@ pub(crate) mod tests {
         };
         RunRecord {
             name: "kvm-conformance".into(),
-            properties: vec![("backend".into(), "live".into()), ("seed".into(), "7".into())],
+            properties: vec![
+                ("backend".into(), "live".into()),
+                ("seed".into(), "7".into()),
+            ],
             suites: vec!["alpha".into(), "beta".into(), "empty".into()],
             results: vec![
-                result("alpha::a::pass", "alpha", CaseReport::pass("1 checks passed").with_note("this kernel showed 0: NEW")),
+                result(
+                    "alpha::a::pass",
+                    "alpha",
+                    CaseReport::pass("1 checks passed").with_note("this kernel showed 0: NEW"),
+                ),
                 result(
                     "alpha::a::fail",
                     "alpha",
                     CaseReport::fail("KVM_IOEVENTFD: expected -1 EINVAL, got 0")
                         .with_details(vec!["expected: -1 EINVAL".into(), "actual:   0".into()]),
                 ),
-                result("beta::b::skip", "beta", CaseReport::skip("needs s390x; kernel is x86_64")),
-                result("beta::b::error", "beta", CaseReport::error("timed out after 30 s and was killed")),
+                result(
+                    "beta::b::skip",
+                    "beta",
+                    CaseReport::skip("needs s390x; kernel is x86_64"),
+                ),
+                result(
+                    "beta::b::error",
+                    "beta",
+                    CaseReport::error("timed out after 30 s and was killed"),
+                ),
             ],
             started: SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000),
             duration: Duration::from_millis(12),
@@ -143,6 +178,14 @@ pub(crate) mod tests {
 
     #[test]
     fn counts_every_status() {
-        assert_eq!(sample_run().counts(), Counts { passed: 1, failed: 1, skipped: 1, errors: 1 });
+        assert_eq!(
+            sample_run().counts(),
+            Counts {
+                passed: 1,
+                failed: 1,
+                skipped: 1,
+                errors: 1
+            }
+        );
     }
 }

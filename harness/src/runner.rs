@@ -57,7 +57,10 @@ const RESULT_MARKER: &str = "@@kvm-conformance-result@@ ";
 /// 0 nothing failed, 1 a case failed, 2 the run itself could not be done.
 pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
     let seed = args.seed.unwrap_or_else(random_seed);
-    let ctx = CaseContext { seed, proptest_cases: args.proptest_cases };
+    let ctx = CaseContext {
+        seed,
+        proptest_cases: args.proptest_cases,
+    };
 
     if let Some(id) = &args.child_case {
         return run_child(&plan, id, &ctx);
@@ -71,7 +74,12 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
     if !listing && !args.no_reports {
         match create_run_dir(&args.report_dir, &plan) {
             Ok(d) => run_dir = Some(d),
-            Err(e) => return fail_run(&format!("cannot write reports to {}: {e}", args.report_dir.display())),
+            Err(e) => {
+                return fail_run(&format!(
+                    "cannot write reports to {}: {e}",
+                    args.report_dir.display()
+                ))
+            }
         }
     }
 
@@ -170,7 +178,10 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
     )];
     let mut detail = format!("{:.2} s", record.duration.as_secs_f64());
     if c.errors > 0 {
-        detail.push_str(&format!(", {} of the failures are errors (panic, crash or timeout)", c.errors));
+        detail.push_str(&format!(
+            ", {} of the failures are errors (panic, crash or timeout)",
+            c.errors
+        ));
     }
     if let Some(dir) = &run_dir {
         match write_reports(dir, &args.report_dir, &record, &ktap, &summary) {
@@ -295,7 +306,10 @@ fn run_in_child(args: &HarnessArgs, case: &Case, ctx: &CaseContext) -> (CaseRepo
             } else {
                 ""
             };
-            return (CaseReport::error(format!("cannot start the case's child process: {e}{hint}")), String::new());
+            return (
+                CaseReport::error(format!("cannot start the case's child process: {e}{hint}")),
+                String::new(),
+            );
         }
     };
 
@@ -304,17 +318,26 @@ fn run_in_child(args: &HarnessArgs, case: &Case, ctx: &CaseContext) -> (CaseRepo
         Ok(out) => (out, false),
         Err(_) => {
             let _ = child.kill();
-            (rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default(), true)
+            (
+                rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default(),
+                true,
+            )
         }
     };
     let status = child.wait();
     let text = String::from_utf8_lossy(&output).into_owned();
     let (printed, result_json) = match text.rfind(RESULT_MARKER) {
-        Some(at) => (text[..at].trim_end().to_string(), Some(text[at + RESULT_MARKER.len()..].trim())),
+        Some(at) => (
+            text[..at].trim_end().to_string(),
+            Some(text[at + RESULT_MARKER.len()..].trim()),
+        ),
         None => (text.trim_end().to_string(), None),
     };
     if timed_out {
-        return (CaseReport::error(format!("timed out after {} s and was killed", args.timeout)), printed);
+        return (
+            CaseReport::error(format!("timed out after {} s and was killed", args.timeout)),
+            printed,
+        );
     }
     let report = match result_json.map(serde_json::from_str::<CaseReport>) {
         Some(Ok(r)) => r,
@@ -331,7 +354,9 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (_, Some(sig)) => {
-            let name = nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str()).unwrap_or("?");
+            let name = nix::sys::signal::Signal::try_from(sig)
+                .map(|s| s.as_str())
+                .unwrap_or("?");
             format!("crashed: killed by signal {sig} ({name}) before reporting a result")
         }
         (Some(code), _) => format!("exited with status {code} before reporting a result"),
@@ -341,10 +366,15 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
 
 fn random_seed() -> u64 {
     let mut b = [0u8; 8];
-    if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).is_ok() {
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .is_ok()
+    {
         u64::from_ne_bytes(b)
     } else {
-        let t = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        let t = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
         t.as_nanos() as u64 ^ u64::from(std::process::id())
     }
 }
@@ -352,11 +382,15 @@ fn random_seed() -> u64 {
 /// The program a user would type to rerun a case: `$KVM_CONFORMANCE_LAUNCHER` (run.sh sets
 /// it) or this binary's path, then the run's sticky options and its seed.
 fn rerun_prefix(rerun_args: &[String], seed: u64) -> String {
-    let program = std::env::var("KVM_CONFORMANCE_LAUNCHER").ok().unwrap_or_else(|| {
-        let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("kvm-conformance"));
-        let cwd = std::env::current_dir().unwrap_or_default();
-        exe.strip_prefix(&cwd).map(|p| p.display().to_string()).unwrap_or_else(|_| exe.display().to_string())
-    });
+    let program = std::env::var("KVM_CONFORMANCE_LAUNCHER")
+        .ok()
+        .unwrap_or_else(|| {
+            let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("kvm-conformance"));
+            let cwd = std::env::current_dir().unwrap_or_default();
+            exe.strip_prefix(&cwd)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| exe.display().to_string())
+        });
     let mut parts = vec![program];
     parts.extend(rerun_args.iter().cloned());
     parts.push(format!("--seed {seed}"));
@@ -365,8 +399,18 @@ fn rerun_prefix(rerun_args: &[String], seed: u64) -> String {
 
 fn create_run_dir(report_dir: &Path, plan: &RunPlan) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(report_dir)?;
-    let backend = plan.properties.iter().find(|(k, _)| k == "backend").map(|(_, v)| v.as_str()).unwrap_or("run");
-    let id = format!("{}-{}-{}", utc_stamp(SystemTime::now()), backend, std::process::id());
+    let backend = plan
+        .properties
+        .iter()
+        .find(|(k, _)| k == "backend")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("run");
+    let id = format!(
+        "{}-{}-{}",
+        utc_stamp(SystemTime::now()),
+        backend,
+        std::process::id()
+    );
     let dir = report_dir.join(id);
     std::fs::create_dir(&dir)?;
     // Fail now, not after the run, if the directory is not writable.
@@ -374,13 +418,23 @@ fn create_run_dir(report_dir: &Path, plan: &RunPlan) -> std::io::Result<PathBuf>
     Ok(dir)
 }
 
-fn write_reports(dir: &Path, report_dir: &Path, record: &RunRecord, ktap: &str, summary: &[String]) -> std::io::Result<()> {
+fn write_reports(
+    dir: &Path,
+    report_dir: &Path,
+    record: &RunRecord,
+    ktap: &str,
+    summary: &[String],
+) -> std::io::Result<()> {
     let xml = crate::junit::to_xml(record).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("junit.xml"), xml)?;
     std::fs::write(dir.join("results.ktap"), ktap)?;
     let mut text = summary.join("\n");
     text.push('\n');
-    for r in record.results.iter().filter(|r| matches!(r.report.status, Status::Fail | Status::Error)) {
+    for r in record
+        .results
+        .iter()
+        .filter(|r| matches!(r.report.status, Status::Fail | Status::Error))
+    {
         text.push_str(&format!("\nFAILED {}\n{}", r.id, crate::junit::describe(r)));
     }
     std::fs::write(dir.join("summary.txt"), text)?;
@@ -394,7 +448,10 @@ fn write_reports(dir: &Path, report_dir: &Path, record: &RunRecord, ktap: &str, 
 
 /// `20261122T030512Z`, without a date crate.
 fn utc_stamp(t: SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil-from-days (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -406,5 +463,10 @@ fn utc_stamp(t: SystemTime) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

@@ -5,7 +5,9 @@
 //! case runs random assign/deassign sequences against the reference model in
 //! `fixtures::models::ioeventfd`.
 
-use crate::rows::{cap, case, fixture_error, CaseDef, Checker, Need, Seed, Step};
+use crate::rows::{
+    cap, case, fixture_error, table_cases, CaseDef, Checker, Need, Seed, Step, TableRow,
+};
 use fixtures::models::ioeventfd::{
     check_property, KernelSystem, PropertyConfig, PropertyFailure, DESCRIPTORS,
 };
@@ -453,10 +455,7 @@ fn gone(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases: Vec<_> = rows()
-        .into_iter()
-        .map(|r| case(SUITE, definition(r)))
-        .collect();
+    let mut cases = table_cases(SUITE, SEED, rows(), |_host, _ctx, row| run_row(row));
     cases.push(case(
         SUITE,
         CaseDef {
@@ -470,14 +469,12 @@ pub fn cases() -> Vec<harness::Case> {
     cases
 }
 
-fn definition(row: Row) -> CaseDef {
-    let row = Arc::new(row);
-    CaseDef {
-        id: row.id.clone(),
-        seed: SEED,
-        needs: row.needs.clone(),
-        ignored: false,
-        body: Arc::new(move |_host, _ctx| run_row(&row)),
+impl TableRow for Row {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn needs(&self) -> &[Need] {
+        &self.needs
     }
 }
 

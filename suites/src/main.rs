@@ -59,7 +59,10 @@ fn suites() -> Vec<(&'static str, Vec<harness::Case>)> {
         (s390_mem_op::SUITE, s390_mem_op::cases()),
         (s390_skeys::SUITE, s390_skeys::cases()),
         (s390_irq_state::SUITE, s390_irq_state::cases()),
-        (set_user_memory_region::SUITE, set_user_memory_region::cases()),
+        (
+            set_user_memory_region::SUITE,
+            set_user_memory_region::cases(),
+        ),
         (ioeventfd::SUITE, ioeventfd::cases()),
     ];
     if selftest::enabled() {
@@ -79,7 +82,10 @@ const REPORTED_CAPS: &[(u64, &str)] = &[
     (KVM_CAP_IOEVENTFD_NO_LENGTH, "KVM_CAP_IOEVENTFD_NO_LENGTH"),
     (KVM_CAP_IOEVENTFD_ANY_LENGTH, "KVM_CAP_IOEVENTFD_ANY_LENGTH"),
     (KVM_CAP_S390_MEM_OP, "KVM_CAP_S390_MEM_OP"),
-    (KVM_CAP_S390_MEM_OP_EXTENSION, "KVM_CAP_S390_MEM_OP_EXTENSION"),
+    (
+        KVM_CAP_S390_MEM_OP_EXTENSION,
+        "KVM_CAP_S390_MEM_OP_EXTENSION",
+    ),
     (KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS"),
     (KVM_CAP_S390_INJECT_IRQ, "KVM_CAP_S390_INJECT_IRQ"),
     (KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE"),

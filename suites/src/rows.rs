@@ -18,7 +18,11 @@ pub struct Seed {
 
 impl Display for Seed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "api.txt {} {} (seeds/{})", self.section, self.ioctl, self.file)
+        write!(
+            f,
+            "api.txt {} {} (seeds/{})",
+            self.section, self.ioctl, self.file
+        )
     }
 }
 
@@ -30,9 +34,17 @@ pub enum Need {
     /// The kernel implements any architecture but this one.
     NotArch(&'static str),
     /// KVM_CHECK_EXTENSION(cap) >= min.
-    Cap { cap: u64, name: &'static str, min: i64 },
+    Cap {
+        cap: u64,
+        name: &'static str,
+        min: i64,
+    },
     /// KVM_CHECK_EXTENSION(cap) has all these bits.
-    CapBits { cap: u64, name: &'static str, bits: i64 },
+    CapBits {
+        cap: u64,
+        name: &'static str,
+        bits: i64,
+    },
     /// KVM_CHECK_EXTENSION(cap) == 0 (a case about the feature's absence).
     CapAbsent { cap: u64, name: &'static str },
     /// A real kernel: guest programs do not run on the simulated one.
@@ -62,7 +74,9 @@ impl Need {
     /// None when satisfied, else the skip reason naming what is missing and what the host has.
     pub fn unmet(&self, host: &Host) -> Option<String> {
         match *self {
-            Need::Arch(a) if host.arch() != a => Some(format!("needs {a}; kernel is {}", host.arch())),
+            Need::Arch(a) if host.arch() != a => {
+                Some(format!("needs {a}; kernel is {}", host.arch()))
+            }
             Need::NotArch(a) if host.arch() == a => Some(format!("not applicable on {a}")),
             Need::Cap { cap, name, min } => {
                 let v = host.cap(cap);
@@ -104,7 +118,13 @@ pub struct CaseDef {
 /// Turn a case definition into a harness case: open KVM (skip with the reason when there is
 /// none), check the needs (skip with what is missing), then run the body.
 pub fn case(suite: &str, def: CaseDef) -> harness::Case {
-    let CaseDef { id, seed, needs, ignored, body } = def;
+    let CaseDef {
+        id,
+        seed,
+        needs,
+        ignored,
+        body,
+    } = def;
     harness::Case {
         id: format!("{suite}::{id}"),
         suite: suite.to_string(),
@@ -135,7 +155,12 @@ pub trait TableRow: Send + Sync + 'static {
 pub type RunRow<R> = fn(&Host, &CaseContext, &R) -> Step<CaseReport>;
 
 /// A suite's table as harness cases: every row checks `seed` and runs through `run`.
-pub fn table_cases<R: TableRow>(suite: &str, seed: Seed, rows: Vec<R>, run: RunRow<R>) -> Vec<harness::Case> {
+pub fn table_cases<R: TableRow>(
+    suite: &str,
+    seed: Seed,
+    rows: Vec<R>,
+    run: RunRow<R>,
+) -> Vec<harness::Case> {
     rows.into_iter()
         .map(|row| {
             let row = Arc::new(row);
@@ -167,14 +192,21 @@ impl Checker {
 
     /// Judge one ioctl call. `what` names the call ("KVM_SET_USER_MEMORY_REGION on the VM fd"),
     /// `arg` is its argument struct, printed field by field on failure.
-    pub fn call(&mut self, what: &str, arg: &dyn Display, expected: impl Into<Expected>, actual: SysResult) -> Step<Outcome> {
+    pub fn call(
+        &mut self,
+        what: &str,
+        arg: &dyn Display,
+        expected: impl Into<Expected>,
+        actual: SysResult,
+    ) -> Step<Outcome> {
         let expected = expected.into();
         let actual = Outcome::from(actual);
         self.checks += 1;
         match judge(&expected, actual) {
             Judgement::Pass { alternative } => {
                 if let Some(why) = alternative {
-                    self.notes.push(format!("{what}: this kernel showed {actual}: {why}"));
+                    self.notes
+                        .push(format!("{what}: this kernel showed {actual}: {why}"));
                 }
                 Ok(actual)
             }
@@ -188,9 +220,11 @@ impl Checker {
                 if let Some(h) = hint {
                     details.push(format!("hint:     known regression: {h}"));
                 }
-                Err(CaseReport::fail(format!("{what}: expected {expected}, got {actual}"))
-                    .with_details(details)
-                    .with_notes(std::mem::take(&mut self.notes)))
+                Err(
+                    CaseReport::fail(format!("{what}: expected {expected}, got {actual}"))
+                        .with_details(details)
+                        .with_notes(std::mem::take(&mut self.notes)),
+                )
             }
         }
     }
@@ -252,10 +286,18 @@ impl WithNotes for CaseReport {
 
 /// An alternative accepted outcome with the reason.
 pub fn alt(outcome: impl Into<Outcome>, because: &'static str) -> harness::Alternative {
-    harness::Alternative { outcome: outcome.into(), because, regression: false }
+    harness::Alternative {
+        outcome: outcome.into(),
+        because,
+        regression: false,
+    }
 }
 
 /// A known regression: seeing it fails the case with this hint.
 pub fn regression(outcome: impl Into<Outcome>, hint: &'static str) -> harness::Alternative {
-    harness::Alternative { outcome: outcome.into(), because: hint, regression: true }
+    harness::Alternative {
+        outcome: outcome.into(),
+        because: hint,
+        regression: true,
+    }
 }

@@ -9,7 +9,10 @@
 //! PSW 0: DAT off, 24-bit mode, prefix 0, so a logical address below 1 MiB is the same
 //! absolute address and everything from 1 MiB to 16 MiB is outside guest memory (§3.3).
 
-use crate::rows::{alt, case, fixture_error, regression, table_cases, CaseDef, Checker, Host, Need, Seed, Step, TableRow};
+use crate::rows::{
+    alt, case, fixture_error, regression, table_cases, CaseDef, Checker, Host, Need, Seed, Step,
+    TableRow,
+};
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::raw::ioctl::{
     check_extension, s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys,

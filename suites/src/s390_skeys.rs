@@ -13,7 +13,9 @@
 //! On classic-gmap kernels "keys in use" is per process: the rows rely on every case running
 //! in its own process (the default; not with `--in-process`).
 
-use crate::rows::{alt, cap, fixture_error, regression, table_cases, Checker, Host, Need, Seed, Step, TableRow};
+use crate::rows::{
+    alt, cap, fixture_error, regression, table_cases, Checker, Host, Need, Seed, Step, TableRow,
+};
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_skeys::{self as model, Behaviour, SkeysModel, SkeysOp};
 use fixtures::raw::ioctl::{

@@ -27,13 +27,17 @@ fn close_minus_one(expected: Expected) -> CaseReport {
     let actual = Outcome::from(nix::unistd::close(-1).map(|()| 0));
     match judge(&expected, actual) {
         Judgement::Pass { .. } => CaseReport::pass("close(-1) as expected"),
-        Judgement::Fail { .. } => CaseReport::fail(format!("close(-1): expected {expected}, got {actual}")),
+        Judgement::Fail { .. } => {
+            CaseReport::fail(format!("close(-1): expected {expected}, got {actual}"))
+        }
     }
 }
 
 pub fn cases() -> Vec<harness::Case> {
     vec![
-        selftest("right_expectation", || close_minus_one(Expected::errno(Errno::EBADF))),
+        selftest("right_expectation", || {
+            close_minus_one(Expected::errno(Errno::EBADF))
+        }),
         selftest("wrong_expectation", || close_minus_one(Expected::ok())),
         selftest("panics", || panic!("deliberate panic")),
         selftest("crashes", || std::process::abort()),

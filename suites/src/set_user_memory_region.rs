@@ -3,7 +3,9 @@
 //! call under test, the exact expected outcome, and optionally a check of what follows
 //! (a guest program reading the memory, the dirty log, the slot still being there).
 
-use crate::rows::{alt, cap, case, fixture_error, table_cases, CaseDef, Checker, Host, Need, Seed, Step, TableRow};
+use crate::rows::{
+    alt, cap, case, fixture_error, table_cases, CaseDef, Checker, Host, Need, Seed, Step, TableRow,
+};
 use fixtures::memory::GuestMemory;
 use fixtures::raw::ioctl::set_user_memory_region;
 use fixtures::raw::uapi::*;
@@ -13,7 +15,11 @@ use nix::errno::Errno::{EEXIST, EINVAL};
 use std::sync::Arc;
 
 pub const SUITE: &str = "set_user_memory_region";
-pub const SEED: Seed = Seed { section: "4.34", ioctl: "KVM_SET_USER_MEMORY_REGION", file: "003_bf7a430301ff8901.txt" };
+pub const SEED: Seed = Seed {
+    section: "4.34",
+    ioctl: "KVM_SET_USER_MEMORY_REGION",
+    file: "003_bf7a430301ff8901.txt",
+};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -49,7 +55,13 @@ pub struct Region {
 
 /// A 1 MiB-aligned slot backed from the start of the backing.
 pub fn region(slot: u32, gpa: u64, size: u64) -> Region {
-    Region { slot: Slot::Id(slot), flags: 0, gpa, size, uaddr: Uaddr::Backing(0) }
+    Region {
+        slot: Slot::Id(slot),
+        flags: 0,
+        gpa,
+        size,
+        uaddr: Uaddr::Backing(0),
+    }
 }
 
 impl Region {
@@ -91,7 +103,13 @@ impl Region {
             Uaddr::Backing(off) => env.backing.addr() + off,
             Uaddr::Raw(a) => a,
         };
-        KvmUserspaceMemoryRegion { slot, flags: self.flags, guest_phys_addr: self.gpa, memory_size: self.size, userspace_addr }
+        KvmUserspaceMemoryRegion {
+            slot,
+            flags: self.flags,
+            guest_phys_addr: self.gpa,
+            memory_size: self.size,
+            userspace_addr,
+        }
     }
 }
 
@@ -129,7 +147,15 @@ pub struct Row {
 }
 
 fn row(id: impl Into<String>, call: Region, expect: impl Into<Expected>) -> Row {
-    Row { id: id.into(), needs: vec![], given: vec![], call, expect: Expect::Is(expect.into()), doc: None, then: None }
+    Row {
+        id: id.into(),
+        needs: vec![],
+        given: vec![],
+        call,
+        expect: Expect::Is(expect.into()),
+        doc: None,
+        then: None,
+    }
 }
 
 impl Row {
@@ -239,27 +265,46 @@ pub fn rows() -> Vec<Row> {
         row("flags::undefined_on_delete", a.flags(1 << 7).deleted(), EINVAL).given(&[a]).then(still_there(a)),
     ];
     for bit in 3..32 {
-        rows.push(row(format!("flags::rejects_bit_{bit}"), a.flags(1 << bit), EINVAL));
+        rows.push(row(
+            format!("flags::rejects_bit_{bit}"),
+            a.flags(1 << bit),
+            EINVAL,
+        ));
     }
     // ---- s390: the arch hook (kernel-semantics.md §6.3) ----
     let s390 = [Need::Arch("s390x")];
     let granularity = || {
         Expected::OneOf(vec![
-            alt(OK, "4 KiB memslot granularity (s390 \"Allow 4k granularity for memslots\", ~7.1)"),
-            alt(EINVAL, "1 MiB memslot granularity (s390 up to ~7.0, e.g. 6.12)"),
+            alt(
+                OK,
+                "4 KiB memslot granularity (s390 \"Allow 4k granularity for memslots\", ~7.1)",
+            ),
+            alt(
+                EINVAL,
+                "1 MiB memslot granularity (s390 up to ~7.0, e.g. 6.12)",
+            ),
         ])
     };
     rows.extend([
-        row("s390::size_4k", a.size(4 * KIB), granularity()).needs(&s390).doc("s390's 1 MiB granularity is not in api.txt 4.34"),
-        row("s390::userspace_addr_4k_aligned", a.at(4 * KIB), granularity()).needs(&s390),
-        row("s390::gpa_4k_aligned", a.gpa(4 * KIB), OK).needs(&s390),
-        row("s390::userspace_addr_unmapped_accepted", a.raw_uaddr(0x4000_0000_0000_0000), OK)
+        row("s390::size_4k", a.size(4 * KIB), granularity())
             .needs(&s390)
-            .doc("s390's access_ok() accepts any address (separate user address space)"),
+            .doc("s390's 1 MiB granularity is not in api.txt 4.34"),
+        row(
+            "s390::userspace_addr_4k_aligned",
+            a.at(4 * KIB),
+            granularity(),
+        )
+        .needs(&s390),
+        row("s390::gpa_4k_aligned", a.gpa(4 * KIB), OK).needs(&s390),
+        row(
+            "s390::userspace_addr_unmapped_accepted",
+            a.raw_uaddr(0x4000_0000_0000_0000),
+            OK,
+        )
+        .needs(&s390)
+        .doc("s390's access_ok() accepts any address (separate user address space)"),
     ]);
-    rows.push(
-        row("fill::every_slot_then_one_more", a, OK).then(fill_every_slot),
-    );
+    rows.push(row("fill::every_slot_then_one_more", a, OK).then(fill_every_slot));
     rows.extend(guest_rows());
     rows
 }
@@ -295,7 +340,12 @@ fn run_row(host: &Host, _ctx: &harness::CaseContext, row: &Row) -> Step<harness:
     let vm = Vm::new().map_err(fixture_error)?;
     let backing = GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
     let nr_memslots = vm.cap(KVM_CAP_NR_MEMSLOTS);
-    let env = Env { host, vm, backing, nr_memslots };
+    let env = Env {
+        host,
+        vm,
+        backing,
+        nr_memslots,
+    };
     let mut c = Checker::new();
     for g in &row.given {
         let r = g.resolve(&env);
@@ -323,9 +373,22 @@ fn run_row(host: &Host, _ctx: &harness::CaseContext, row: &Row) -> Step<harness:
 fn still_there(r: Region) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
     move |env, c| {
         let same = r.resolve(env);
-        c.call("re-set of the slot, identical (a no-op if the slot is there)", &same, OK, env.set(&same))?;
-        let grown = KvmUserspaceMemoryRegion { memory_size: same.memory_size + MIB, ..same };
-        c.call("resize of the slot (refused only if the slot is there)", &grown, EINVAL, env.set(&grown))?;
+        c.call(
+            "re-set of the slot, identical (a no-op if the slot is there)",
+            &same,
+            OK,
+            env.set(&same),
+        )?;
+        let grown = KvmUserspaceMemoryRegion {
+            memory_size: same.memory_size + MIB,
+            ..same
+        };
+        c.call(
+            "resize of the slot (refused only if the slot is there)",
+            &grown,
+            EINVAL,
+            env.set(&grown),
+        )?;
         Ok(())
     }
 }
@@ -334,19 +397,35 @@ fn still_there(r: Region) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sy
 fn slot_is_free(r: Region) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
     move |env, c| {
         let r = r.resolve(env);
-        c.call("create with the deleted slot's id and another size", &r, OK, env.set(&r)).map(drop)
+        c.call(
+            "create with the deleted slot's id and another size",
+            &r,
+            OK,
+            env.set(&r),
+        )
+        .map(drop)
     }
 }
 
 fn dirty_logging_off_again(env: &Env, c: &mut Checker) -> Step<()> {
     let r = region(0, 0, MIB).resolve(env);
-    c.call("flags-only change back (dirty logging off)", &r, OK, env.set(&r)).map(drop)
+    c.call(
+        "flags-only change back (dirty logging off)",
+        &r,
+        OK,
+        env.set(&r),
+    )
+    .map(drop)
 }
 
 /// Create every slot id up to KVM_CAP_NR_MEMSLOTS - 1, then one more (EINVAL). Slots share
 /// one backing granule (aliasing host memory is allowed) at consecutive guest addresses.
 fn fill_every_slot(env: &Env, c: &mut Checker) -> Step<()> {
-    let granule = if env.host.arch() == "s390x" { MIB } else { PAGE };
+    let granule = if env.host.arch() == "s390x" {
+        MIB
+    } else {
+        PAGE
+    };
     let n = env.nr_memslots;
     c.ensure(n > 1, || format!("KVM_CAP_NR_MEMSLOTS is {n}"))?;
     // Slot 0 exists (the row's call); start above it.
@@ -371,7 +450,13 @@ fn fill_every_slot(env: &Env, c: &mut Checker) -> Step<()> {
         memory_size: granule,
         userspace_addr: env.backing.addr(),
     };
-    c.call("create one slot more than KVM_CAP_NR_MEMSLOTS", &one_more, EINVAL, env.set(&one_more)).map(drop)
+    c.call(
+        "create one slot more than KVM_CAP_NR_MEMSLOTS",
+        &one_more,
+        EINVAL,
+        env.set(&one_more),
+    )
+    .map(drop)
 }
 
 // ---- guest programs (live x86_64): what the guest sees ----
@@ -380,20 +465,34 @@ fn guest_rows() -> Vec<Row> {
     let live_x86 = [Need::Arch("x86_64"), Need::Live];
     let data = region(1, DATA_GPA, 4 * PAGE);
     vec![
-        row("guest::reads_what_the_host_wrote", data, OK).needs(&live_x86).then(guest::reads_host_value),
-        row("guest::sees_slot_at_new_address_after_move", data, OK).needs(&live_x86).then(guest::sees_move),
-        row("guest::write_to_readonly_slot_exits_as_mmio", data.flags(KVM_MEM_READONLY), OK)
+        row("guest::reads_what_the_host_wrote", data, OK)
             .needs(&live_x86)
-            .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")])
-            .then(guest::readonly_write_exits),
-        row("guest::dirty_log_reports_written_page", data.flags(KVM_MEM_LOG_DIRTY_PAGES), OK)
+            .then(guest::reads_host_value),
+        row("guest::sees_slot_at_new_address_after_move", data, OK)
             .needs(&live_x86)
-            .then(guest::dirty_log),
+            .then(guest::sees_move),
+        row(
+            "guest::write_to_readonly_slot_exits_as_mmio",
+            data.flags(KVM_MEM_READONLY),
+            OK,
+        )
+        .needs(&live_x86)
+        .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")])
+        .then(guest::readonly_write_exits),
+        row(
+            "guest::dirty_log_reports_written_page",
+            data.flags(KVM_MEM_LOG_DIRTY_PAGES),
+            OK,
+        )
+        .needs(&live_x86)
+        .then(guest::dirty_log),
         row("guest::sees_new_host_mapping_with_sync_mmu", data, OK)
             .needs(&live_x86)
             .needs(&[cap(KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU")])
             .then(guest::sync_mmu),
-        row("guest::deleted_slot_reads_exit_as_mmio", data, OK).needs(&live_x86).then(guest::deleted_slot),
+        row("guest::deleted_slot_reads_exit_as_mmio", data, OK)
+            .needs(&live_x86)
+            .then(guest::deleted_slot),
     ]
 }
 
@@ -410,12 +509,18 @@ mod guest {
 
     /// A program that reads the byte at data offset `off` (segment `seg`) and reports it.
     fn read_and_report(seg: u16, off: u16) -> Program {
-        Program::default().set_ds(seg).load_al(off).out_al(REPORT_PORT as u8).hlt()
+        Program::default()
+            .set_ds(seg)
+            .load_al(off)
+            .out_al(REPORT_PORT as u8)
+            .hlt()
     }
 
     fn expect_report(c: &mut Checker, exit: Exit, value: u8, what: &str) -> Step<()> {
         let want = Exit::IoOut(REPORT_PORT, vec![value]);
-        c.ensure(exit == want, || format!("{what}: guest exit {exit:?}, expected {want:?}"))
+        c.ensure(exit == want, || {
+            format!("{what}: guest exit {exit:?}, expected {want:?}")
+        })
     }
 
     fn guest(env: &Env, p: &Program) -> Step<Guest> {
@@ -434,7 +539,10 @@ mod guest {
         c.call("move the data slot to 0x40000", &moved, OK, env.set(&moved))?;
         // Read at the new address and report it, then read at the old one.
         let p = read_and_report(0x4000, 0x10).0;
-        let p = Program(p[..p.len() - 1].to_vec()).set_ds(SEG).load_al(0x10).hlt();
+        let p = Program(p[..p.len() - 1].to_vec())
+            .set_ds(SEG)
+            .load_al(0x10)
+            .hlt();
         let mut g = guest(env, &p)?;
         expect_report(c, g.run(), 0x3c, "guest read at the new address")?;
         let exit = g.run();
@@ -445,35 +553,76 @@ mod guest {
 
     pub fn readonly_write_exits(env: &Env, c: &mut Checker) -> Step<()> {
         env.backing.write_byte(0x40, 0x11);
-        let mut g = guest(env, &Program::default().set_ds(SEG).store_byte(0x40, 0x5a).hlt())?;
+        let mut g = guest(
+            env,
+            &Program::default().set_ds(SEG).store_byte(0x40, 0x5a).hlt(),
+        )?;
         let exit = g.run();
         c.ensure(exit == Exit::MmioWrite(DATA_GPA + 0x40, vec![0x5a]), || {
             format!("guest write to a read-only slot: exit {exit:?}, expected MmioWrite(0x20040, [0x5a])")
         })?;
         let now = env.backing.read_byte(0x40);
-        c.ensure(now == 0x11, || format!("read-only memory changed to {now:#x} by a guest write"))
+        c.ensure(now == 0x11, || {
+            format!("read-only memory changed to {now:#x} by a guest write")
+        })
     }
 
     pub fn dirty_log(env: &Env, c: &mut Checker) -> Step<()> {
         let mut bitmap = [0u64; 1];
-        c.call("KVM_GET_DIRTY_LOG before the guest runs (clears)", &"slot 1", OK, get_dirty_log(env.vm.k, env.vm.fd, 1, &mut bitmap))?;
-        let mut g = guest(env, &Program::default().set_ds(SEG).store_byte(0x2010, 0x77).hlt())?;
+        c.call(
+            "KVM_GET_DIRTY_LOG before the guest runs (clears)",
+            &"slot 1",
+            OK,
+            get_dirty_log(env.vm.k, env.vm.fd, 1, &mut bitmap),
+        )?;
+        let mut g = guest(
+            env,
+            &Program::default()
+                .set_ds(SEG)
+                .store_byte(0x2010, 0x77)
+                .hlt(),
+        )?;
         let exit = g.run();
-        c.ensure(exit == Exit::Hlt, || format!("guest write: exit {exit:?}, expected HLT"))?;
-        c.ensure(env.backing.read_byte(0x2010) == 0x77, || "the guest's write did not reach host memory".into())?;
+        c.ensure(exit == Exit::Hlt, || {
+            format!("guest write: exit {exit:?}, expected HLT")
+        })?;
+        c.ensure(env.backing.read_byte(0x2010) == 0x77, || {
+            "the guest's write did not reach host memory".into()
+        })?;
         bitmap = [0];
-        c.call("KVM_GET_DIRTY_LOG after the guest wrote page 2", &"slot 1", OK, get_dirty_log(env.vm.k, env.vm.fd, 1, &mut bitmap))?;
-        c.ensure(bitmap[0] == 0b100, || format!("dirty bitmap {:#b}, expected 0b100 (only page 2)", bitmap[0]))
+        c.call(
+            "KVM_GET_DIRTY_LOG after the guest wrote page 2",
+            &"slot 1",
+            OK,
+            get_dirty_log(env.vm.k, env.vm.fd, 1, &mut bitmap),
+        )?;
+        c.ensure(bitmap[0] == 0b100, || {
+            format!(
+                "dirty bitmap {:#b}, expected 0b100 (only page 2)",
+                bitmap[0]
+            )
+        })
     }
 
     pub fn sync_mmu(env: &Env, c: &mut Checker) -> Step<()> {
         env.backing.write_byte(0x80, 0x01);
-        let p = Program::default().set_ds(SEG).load_al(0x80).out_al(REPORT_PORT as u8).load_al(0x80).out_al(REPORT_PORT as u8).hlt();
+        let p = Program::default()
+            .set_ds(SEG)
+            .load_al(0x80)
+            .out_al(REPORT_PORT as u8)
+            .load_al(0x80)
+            .out_al(REPORT_PORT as u8)
+            .hlt();
         let mut g = guest(env, &p)?;
         expect_report(c, g.run(), 0x01, "first read (old mapping)")?;
         env.backing.replace_page(0).map_err(fixture_error)?;
         env.backing.write_byte(0x80, 0x02);
-        expect_report(c, g.run(), 0x02, "second read after mmap of a new page over the backing")
+        expect_report(
+            c,
+            g.run(),
+            0x02,
+            "second read after mmap of a new page over the backing",
+        )
     }
 
     pub fn deleted_slot(env: &Env, c: &mut Checker) -> Step<()> {
@@ -492,7 +641,9 @@ mod guest {
     //! Guest programs exist for x86_64 only; these rows need Arch("x86_64") and never run here.
     use super::*;
     pub fn unsupported(_: &Env, _: &mut Checker) -> Step<()> {
-        Err(harness::CaseReport::skip("guest programs are implemented for x86_64 only"))
+        Err(harness::CaseReport::skip(
+            "guest programs are implemented for x86_64 only",
+        ))
     }
     pub use unsupported as reads_host_value;
     pub use unsupported as sees_move;

@@ -38,7 +38,8 @@ fn command(args: &[&str]) -> Command {
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = command(args);
-    c.env_remove("PROPTEST_RNG_SEED").env_remove("PROPTEST_CASES");
+    c.env_remove("PROPTEST_RNG_SEED")
+        .env_remove("PROPTEST_CASES");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -46,7 +47,11 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn junit(dir: &Path) -> Report {
@@ -57,10 +62,21 @@ fn junit(dir: &Path) -> Report {
 #[test]
 fn live_memslot_suite_writes_reports() {
     let dir = tmpdir("live");
-    let o = run(&["-q", "--report-dir", dir.to_str().unwrap(), "set_user_memory_region::"], &[]);
+    let o = run(
+        &[
+            "-q",
+            "--report-dir",
+            dir.to_str().unwrap(),
+            "set_user_memory_region::",
+        ],
+        &[],
+    );
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    let summary = out.lines().find(|l| l.starts_with("kvm-conformance: ")).expect("summary line");
+    let summary = out
+        .lines()
+        .find(|l| l.starts_with("kvm-conformance: "))
+        .expect("summary line");
     assert!(summary.contains(" passed, 0 failed, "), "{summary}");
 
     let report = junit(&dir);
@@ -75,16 +91,27 @@ fn live_memslot_suite_writes_reports() {
     match out.lines().find(|l| l.starts_with("no KVM: ")) {
         None => {
             // Live KVM here: the generic cases ran, only arch-gated ones skipped.
-            assert!(suite.tests - suite.skipped > 50, "{} skipped of {}", suite.skipped, suite.tests);
+            assert!(
+                suite.tests - suite.skipped > 50,
+                "{} skipped of {}",
+                suite.skipped,
+                suite.tests
+            );
             for case in &suite.test_cases {
                 if let TestCaseStatus::Skipped { message, .. } = &case.status {
                     let m = message.as_ref().map(|m| m.as_str()).unwrap_or("");
-                    assert!(m.starts_with("needs s390x") || m.contains("absent"), "{}: {m}", case.name.as_str());
+                    assert!(
+                        m.starts_with("needs s390x") || m.contains("absent"),
+                        "{}: {m}",
+                        case.name.as_str()
+                    );
                 }
             }
         }
         Some(reason) => {
-            eprintln!("no KVM on this host ({reason}): checking that every case skipped with a reason");
+            eprintln!(
+                "no KVM on this host ({reason}): checking that every case skipped with a reason"
+            );
             assert_eq!(suite.skipped, suite.tests);
         }
     }
@@ -94,20 +121,39 @@ fn live_memslot_suite_writes_reports() {
     assert_eq!(lines[0], "KTAP version 1");
     assert!(lines.contains(&"1..1"));
     assert!(lines.contains(&"    # Subtest: set_user_memory_region"));
-    assert!(lines.iter().any(|l| l.starts_with("ok 1 set_user_memory_region")), "{ktap}");
-    assert!(std::fs::read_link(dir.join("latest")).is_ok(), "latest is a symlink");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("ok 1 set_user_memory_region")),
+        "{ktap}"
+    );
+    assert!(
+        std::fs::read_link(dir.join("latest")).is_ok(),
+        "latest is a symlink"
+    );
 }
 
 #[test]
 fn no_kvm_skips_everything_with_the_reason_and_still_reports() {
     let dir = tmpdir("nokvm");
     let o = run(
-        &["-q", "--report-dir", dir.to_str().unwrap(), "set_user_memory_region::create"],
+        &[
+            "-q",
+            "--report-dir",
+            dir.to_str().unwrap(),
+            "set_user_memory_region::create",
+        ],
         &[("KVM_CONFORMANCE_DEVICE", "/nonexistent/kvm")],
     );
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.lines().next().unwrap().starts_with("no KVM: /nonexistent/kvm: ENOENT"), "{out}");
+    assert!(
+        out.lines()
+            .next()
+            .unwrap()
+            .starts_with("no KVM: /nonexistent/kvm: ENOENT"),
+        "{out}"
+    );
     let suite = &junit(&dir).test_suites[0];
     assert!(suite.tests > 0);
     assert_eq!(suite.skipped, suite.tests);
@@ -125,27 +171,54 @@ fn no_kvm_skips_everything_with_the_reason_and_still_reports() {
 fn harness_reports_wrong_expectations_panics_crashes_and_timeouts() {
     let dir = tmpdir("selftest");
     let o = run(
-        &["-q", "--report-dir", dir.to_str().unwrap(), "--timeout", "2", "selftest::"],
+        &[
+            "-q",
+            "--report-dir",
+            dir.to_str().unwrap(),
+            "--timeout",
+            "2",
+            "selftest::",
+        ],
         &[("KVM_CONFORMANCE_SELFTEST", "1")],
     );
     let out = text(&o);
-    assert_eq!(o.status.code(), Some(1), "a failed case gives exit status 1: {out}");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a failed case gives exit status 1: {out}"
+    );
     let report = junit(&dir);
     let suite = &report.test_suites[0];
     let status = |id: &str| {
-        let case = suite.test_cases.iter().find(|c| c.name.as_str() == format!("selftest::{id}")).unwrap();
+        let case = suite
+            .test_cases
+            .iter()
+            .find(|c| c.name.as_str() == format!("selftest::{id}"))
+            .unwrap();
         match &case.status {
             TestCaseStatus::Success { .. } => ("pass", String::new()),
-            TestCaseStatus::Skipped { message, .. } => ("skip", message.as_ref().unwrap().to_string()),
+            TestCaseStatus::Skipped { message, .. } => {
+                ("skip", message.as_ref().unwrap().to_string())
+            }
             TestCaseStatus::NonSuccess { kind, message, .. } => (
-                if *kind == NonSuccessKind::Failure { "fail" } else { "error" },
+                if *kind == NonSuccessKind::Failure {
+                    "fail"
+                } else {
+                    "error"
+                },
                 message.as_ref().unwrap().to_string(),
             ),
         }
     };
     assert_eq!(status("right_expectation").0, "pass");
     let (s, m) = status("wrong_expectation");
-    assert_eq!((s, m.as_str()), ("fail", "close(-1): expected 0, got -1 EBADF (Bad file number)"));
+    assert_eq!(
+        (s, m.as_str()),
+        (
+            "fail",
+            "close(-1): expected 0, got -1 EBADF (Bad file number)"
+        )
+    );
     let (s, m) = status("panics");
     assert_eq!(s, "error");
     assert!(m.contains("panicked: deliberate panic"), "{m}");
@@ -153,9 +226,16 @@ fn harness_reports_wrong_expectations_panics_crashes_and_timeouts() {
     assert_eq!(s, "error");
     assert!(m.contains("SIGABRT"), "{m}");
     let (s, m) = status("hangs");
-    assert_eq!((s, m.as_str()), ("error", "timed out after 2 s and was killed"));
+    assert_eq!(
+        (s, m.as_str()),
+        ("error", "timed out after 2 s and was killed")
+    );
     assert_eq!(status("skips"), ("skip", "deliberate skip".to_string()));
-    assert!(out.contains("kvm-conformance: 2 passed, 4 failed, 1 skipped") || out.contains("kvm-conformance: 1 passed, 4 failed, 1 skipped"), "{out}");
+    assert!(
+        out.contains("kvm-conformance: 2 passed, 4 failed, 1 skipped")
+            || out.contains("kvm-conformance: 1 passed, 4 failed, 1 skipped"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -178,7 +258,10 @@ fn bad_input_is_one_line_and_exit_2() {
     let o = run(&["--report-dir", "/proc/self/no/such/dir"], &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("kvm-conformance: cannot write reports to /proc/self/no/such/dir: "), "{err}");
+    assert!(
+        err.starts_with("kvm-conformance: cannot write reports to /proc/self/no/such/dir: "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -187,22 +270,45 @@ fn list_names_every_case_once_and_writes_nothing() {
     let o = run(&["--list", "--report-dir", dir.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    let ids: Vec<&str> = stdout.lines().filter_map(|l| l.strip_suffix(": test")).collect();
+    let ids: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .collect();
     assert!(ids.len() > 50);
     let unique: std::collections::HashSet<&&str> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "case ids are unique");
     for id in &ids {
-        assert!(id.split("::").count() >= 3 && *id == id.to_lowercase(), "id {id} is suite::group::case, lowercase");
+        assert!(
+            id.split("::").count() >= 3 && *id == id.to_lowercase(),
+            "id {id} is suite::group::case, lowercase"
+        );
     }
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "--list writes no reports");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "--list writes no reports"
+    );
 }
 
 #[test]
 fn ktap_on_stdout() {
     let dir = tmpdir("ktap");
-    let o = run(&["--format", "ktap", "--report-dir", dir.to_str().unwrap(), "--exact", "set_user_memory_region::create::slot_0"], &[]);
+    let o = run(
+        &[
+            "--format",
+            "ktap",
+            "--report-dir",
+            dir.to_str().unwrap(),
+            "--exact",
+            "set_user_memory_region::create::slot_0",
+        ],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.starts_with("KTAP version 1\n"), "{stdout}");
-    assert_eq!(stdout, std::fs::read_to_string(dir.join("latest/results.ktap")).unwrap());
+    assert_eq!(
+        stdout,
+        std::fs::read_to_string(dir.join("latest/results.ktap")).unwrap()
+    );
 }
