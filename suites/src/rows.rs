@@ -71,6 +71,10 @@ impl Host {
 }
 
 impl Need {
+    fn is_arch(&self) -> bool {
+        matches!(self, Need::Arch(_) | Need::NotArch(_))
+    }
+
     /// None when satisfied, else the skip reason naming what is missing and what the host has.
     pub fn unmet(&self, host: &Host) -> Option<String> {
         match *self {
@@ -137,7 +141,13 @@ pub fn case(suite: &str, def: CaseDef) -> harness::Case {
                 Err(reason) => return CaseReport::skip(reason),
             };
             let host = Host { k, sys };
-            if let Some(reason) = needs.iter().find_map(|n| n.unmet(&host)) {
+            // The architecture decides first: an s390 case on x86 skips as "needs s390x", not
+            // as a missing s390 capability.
+            let arch_first = needs
+                .iter()
+                .filter(|n| n.is_arch())
+                .chain(needs.iter().filter(|n| !n.is_arch()));
+            if let Some(reason) = { arch_first }.find_map(|n| n.unmet(&host)) {
                 return CaseReport::skip(reason);
             }
             body(&host, ctx).unwrap_or_else(|r| r)
