@@ -5,9 +5,9 @@ use crate::result::{RunRecord, Status};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 pub fn to_junit(run: &RunRecord) -> Report {
+    // No timestamp on <testsuites>: junit-10.xsd allows it on <testsuite> only.
     let mut report = Report::new(run.name.as_str());
     report.set_time(run.duration);
-    report.set_timestamp(chrono::DateTime::<chrono::Utc>::from(run.started));
     for suite_name in &run.suites {
         let results: Vec<_> = run
             .results
@@ -219,12 +219,12 @@ mod tests {
     }
 
     #[test]
-    fn testsuites_tag_has_no_skipped_attribute() {
-        // junit-10.xsd allows `skipped` on <testsuite> only.
+    fn testsuites_tag_has_only_schema_attributes() {
+        // junit-10.xsd allows `skipped` and `timestamp` on <testsuite> only.
         let (xml, _) = read_back();
         let root = &xml[xml.find("<testsuites").unwrap()..];
         let root_tag = &root[..root.find('>').unwrap()];
-        assert!(!root_tag.contains("skipped="), "{root_tag}");
+        assert!(!root_tag.contains("skipped=") && !root_tag.contains("timestamp="), "{root_tag}");
         assert!(xml.contains("<testsuite name=\"beta\"") && xml.contains("skipped=\"1\""));
     }
 }
