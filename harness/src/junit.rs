@@ -224,7 +224,10 @@ mod tests {
         let (xml, _) = read_back();
         let root = &xml[xml.find("<testsuites").unwrap()..];
         let root_tag = &root[..root.find('>').unwrap()];
-        assert!(!root_tag.contains("skipped=") && !root_tag.contains("timestamp="), "{root_tag}");
+        assert!(
+            !root_tag.contains("skipped=") && !root_tag.contains("timestamp="),
+            "{root_tag}"
+        );
         assert!(xml.contains("<testsuite name=\"beta\"") && xml.contains("skipped=\"1\""));
     }
 }

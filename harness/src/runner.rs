@@ -49,6 +49,9 @@ pub struct RunPlan {
     pub banner: Vec<String>,
     /// Options a rerun of one case needs (backend, generation, ...), after the program.
     pub rerun_args: Vec<String>,
+    /// Why the run cannot really be done (e.g. no usable KVM): the cases still run (they skip
+    /// with the reason) and the reports are complete, but the run then exits 2 with this line.
+    pub unusable: Option<String>,
 }
 
 const RESULT_MARKER: &str = "@@kvm-conformance-result@@ ";
@@ -194,6 +197,9 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
     summary.push(detail);
     for line in &summary {
         say(line);
+    }
+    if let Some(reason) = &plan.unusable {
+        return fail_run(reason);
     }
     if conclusion.has_failed() || c.failed + c.errors > 0 {
         ExitCode::from(1)

@@ -143,6 +143,7 @@ fn main() -> ExitCode {
             rerun_args.push(format!("--mutant {}", m.name()));
         }
     }
+    let mut unusable = None;
     match fixtures::host::open_kvm(k) {
         Ok(sys) => {
             properties.push(("kvm_api_version".into(), KVM_API_VERSION.to_string()));
@@ -153,6 +154,7 @@ fn main() -> ExitCode {
         Err(reason) => {
             properties.push(("kvm".into(), reason.clone()));
             banner.insert(0, format!("{reason}: every case is skipped"));
+            unusable = Some(reason);
         }
     }
 
@@ -169,6 +171,7 @@ fn main() -> ExitCode {
         properties,
         banner,
         rerun_args,
+        unusable,
     };
     harness::runner::run(&cli.harness, plan)
 }
