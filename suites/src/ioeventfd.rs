@@ -5,9 +5,7 @@
 //! case runs random assign/deassign sequences against the reference model in
 //! `fixtures::models::ioeventfd`.
 
-use crate::rows::{
-    cap, case, fixture_error, table_cases, CaseDef, Checker, Need, Seed, Step, TableRow,
-};
+use crate::rows::{cap, case, fixture_error, table_cases, CaseDef, Checker, Need, Seed, Step};
 use fixtures::models::ioeventfd::{
     check_property, KernelSystem, PropertyConfig, PropertyFailure, DESCRIPTORS,
 };
@@ -469,14 +467,7 @@ pub fn cases() -> Vec<harness::Case> {
     cases
 }
 
-impl TableRow for Row {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn needs(&self) -> &[Need] {
-        &self.needs
-    }
-}
+crate::table_row!(Row);
 
 fn run_row(row: &Row) -> Step<CaseReport> {
     let env = Env::new().map_err(fixture_error)?;

@@ -161,6 +161,37 @@ pub trait TableRow: Send + Sync + 'static {
     fn needs(&self) -> &[Need];
 }
 
+/// `impl TableRow` for a row struct with `id: String` and `needs: Vec<Need>` fields.
+#[macro_export]
+macro_rules! table_row {
+    ($row:ty) => {
+        impl $crate::rows::TableRow for $row {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn needs(&self) -> &[$crate::rows::Need] {
+                &self.needs
+            }
+        }
+    };
+}
+
+/// A row's expected outcome: fixed, or computed from a host fact (a capability value, the
+/// architecture) when the case runs.
+pub enum Expect {
+    Is(Expected),
+    Host(fn(&Host) -> Expected),
+}
+
+impl Expect {
+    pub fn resolve(&self, host: &Host) -> Expected {
+        match self {
+            Expect::Is(e) => e.clone(),
+            Expect::Host(f) => f(host),
+        }
+    }
+}
+
 /// How a suite runs one of its rows.
 pub type RunRow<R> = fn(&Host, &CaseContext, &R) -> Step<CaseReport>;
 

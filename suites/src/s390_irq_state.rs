@@ -8,7 +8,7 @@
 //! Fixture (kept here for now): a VM without memslots and vcpus 0, 1 and 2, all never run
 //! (stopped); the calls go to vcpu 0. Ids 3..=254 do not exist.
 
-use crate::rows::{cap, fixture_error, table_cases, Checker, Host, Need, Seed, Step, TableRow};
+use crate::rows::{cap, fixture_error, table_cases, Checker, Host, Need, Seed, Step};
 use crate::s390_skeys::run_property;
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_irq_state::{
@@ -770,14 +770,7 @@ pub fn cases() -> Vec<harness::Case> {
     table_cases(SUITE, SEED, rows(), run_row)
 }
 
-impl TableRow for Row {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn needs(&self) -> &[Need] {
-        &self.needs
-    }
-}
+crate::table_row!(Row);
 
 fn run_row(host: &Host, ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
     if let Some((_, prop)) = PROPERTIES.iter().find(|(id, _)| *id == row.id) {

@@ -11,7 +11,6 @@
 
 use crate::rows::{
     alt, case, fixture_error, regression, table_cases, CaseDef, Checker, Host, Need, Seed, Step,
-    TableRow,
 };
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::raw::ioctl::{
@@ -220,8 +219,7 @@ pub enum Given {
 // ---- the fixture ----
 
 /// What a row's checks work with.
-pub struct Env<'h> {
-    pub host: &'h Host,
+pub struct Env {
     pub vm: Vm,
     pub vcpu: Vcpu,
     /// Host memory behind slot 0, filled with `guest_pattern` before the call.
@@ -248,8 +246,8 @@ fn user_pattern(i: usize) -> u8 {
     (i as u8).wrapping_mul(31).wrapping_add(0xa7)
 }
 
-impl<'h> Env<'h> {
-    fn new(host: &'h Host) -> Step<Env<'h>> {
+impl Env {
+    fn new(host: &Host) -> Step<Env> {
         let vm = Vm::new().map_err(fixture_error)?;
         let mut mem = GuestMemory::aligned(SLOT as usize, MIB as usize).map_err(fixture_error)?;
         let slot = KvmUserspaceMemoryRegion {
@@ -280,7 +278,6 @@ impl<'h> Env<'h> {
             *b = user_pattern(i);
         }
         Ok(Env {
-            host,
             vm,
             vcpu,
             mem,
@@ -369,13 +366,7 @@ impl<'h> Env<'h> {
 // ---- rows ----
 
 type Then = Arc<dyn Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync>;
-type ExpectFn = fn(&Env) -> Expected;
-
-pub enum Expect {
-    Is(Expected),
-    /// Depends on a host fact (a capability, the architecture).
-    Host(ExpectFn),
-}
+use crate::rows::Expect;
 
 pub struct Row {
     pub id: String,
@@ -458,7 +449,7 @@ impl Row {
         self.doc = Some(d);
         self
     }
-    fn expect_from_host(mut self, f: ExpectFn) -> Self {
+    fn expect_from_host(mut self, f: fn(&Host) -> Expected) -> Self {
         self.expect = Expect::Host(f);
         self
     }
@@ -592,8 +583,8 @@ fn sida_rows() -> Vec<Row> {
 
 /// E2BIG from the SIDA size check; a kernel without the extension capability may predate the
 /// SIDA ops (5.7), where ops 2/3 were unknown (EINVAL).
-fn sida_e2big(env: &Env) -> Expected {
-    if env.ext & KVM_S390_MEMOP_EXTENSION_CAP_BASE as i64 != 0 {
+fn sida_e2big(host: &Host) -> Expected {
+    if host.cap(KVM_CAP_S390_MEM_OP_EXTENSION) & KVM_S390_MEMOP_EXTENSION_CAP_BASE as i64 != 0 {
         Expected::errno(E2BIG)
     } else {
         Expected::OneOf(vec![
@@ -1327,8 +1318,8 @@ fn absent_rows() -> Vec<Row> {
 
 /// x86's kvm_arch_vcpu_ioctl answers an unknown request with EINVAL; other architectures'
 /// defaults were not checked, so either refusal is accepted there.
-fn absent_vcpu(env: &Env) -> Expected {
-    if env.host.arch() == "x86_64" {
+fn absent_vcpu(host: &Host) -> Expected {
+    if host.arch() == "x86_64" {
         Expected::errno(EINVAL)
     } else {
         Expected::OneOf(vec![
@@ -1554,14 +1545,7 @@ pub fn cases() -> Vec<harness::Case> {
     cases
 }
 
-impl TableRow for Row {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn needs(&self) -> &[Need] {
-        &self.needs
-    }
-}
+crate::table_row!(Row);
 
 fn given(env: &Env, g: Given, c: &mut Checker) -> Step<()> {
     match g {
@@ -1608,16 +1592,9 @@ fn what(m: &KvmS390MemOp, on: On) -> String {
 
 fn run_row(host: &Host, _ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
     let mut c = Checker::new();
-    let expected_of = |env: &Env| match &row.expect {
-        Expect::Is(e) => e.clone(),
-        Expect::Host(f) => f(env),
-    };
+    let expected = row.expect.resolve(host);
     match row.call {
         Call::Cap { cap } => {
-            let expected = match &row.expect {
-                Expect::Is(e) => e.clone(),
-                Expect::Host(_) => unreachable!("capability rows have fixed expectations"),
-            };
             let r = check_extension(host.k, host.sys.fd, cap);
             c.call(
                 &format!("KVM_CHECK_EXTENSION({cap}) on /dev/kvm"),
@@ -1636,7 +1613,6 @@ fn run_row(host: &Host, _ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
                 prepare_cmpxchg(&mut env, &o, m.size as usize);
             }
             env.snapshot();
-            let expected = expected_of(&env);
             c.call(&what(&m, o.on), &m, expected, env.mem_op(o.on, &m))?;
             if let Some(doc) = row.doc {
                 c.note(format!("documentation deviation: {doc}"));

@@ -14,7 +14,7 @@
 //! in its own process (the default; not with `--in-process`).
 
 use crate::rows::{
-    alt, cap, fixture_error, regression, table_cases, Checker, Host, Need, Seed, Step, TableRow,
+    alt, cap, fixture_error, regression, table_cases, Checker, Host, Need, Seed, Step,
 };
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_skeys::{self as model, Behaviour, SkeysModel, SkeysOp};
@@ -690,14 +690,7 @@ pub fn cases() -> Vec<harness::Case> {
     table_cases(SUITE, SEED, rows(), run_row)
 }
 
-impl TableRow for Row {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn needs(&self) -> &[Need] {
-        &self.needs
-    }
-}
+crate::table_row!(Row);
 
 fn run_row(host: &Host, ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
     if row.id == PROPERTY_ID {

@@ -4,7 +4,7 @@
 //! (a guest program reading the memory, the dirty log, the slot still being there).
 
 use crate::rows::{
-    alt, cap, case, fixture_error, table_cases, CaseDef, Checker, Host, Need, Seed, Step, TableRow,
+    alt, cap, case, fixture_error, table_cases, CaseDef, Checker, Host, Need, Seed, Step,
 };
 use fixtures::memory::GuestMemory;
 use fixtures::raw::ioctl::set_user_memory_region;
@@ -128,13 +128,7 @@ impl Env<'_> {
 }
 
 type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
-type ExpectFn = fn(&Env) -> Expected;
-
-pub enum Expect {
-    Is(Expected),
-    /// Depends on a host fact (a capability value).
-    Host(ExpectFn),
-}
+use crate::rows::Expect;
 
 pub struct Row {
     pub id: String,
@@ -175,7 +169,7 @@ impl Row {
         self.doc = Some(d);
         self
     }
-    fn expect_from_host(mut self, f: ExpectFn) -> Self {
+    fn expect_from_host(mut self, f: fn(&Host) -> Expected) -> Self {
         self.expect = Expect::Host(f);
         self
     }
@@ -312,8 +306,8 @@ pub fn rows() -> Vec<Row> {
 /// On x86_64 with 4-level paging the user address range ends at 2^47 - 4096 (TASK_SIZE_MAX).
 const X86_USER_LIMIT: u64 = (1 << 47) - PAGE;
 
-fn as_id_1(env: &Env) -> Expected {
-    if env.host.cap(KVM_CAP_MULTI_ADDRESS_SPACE) >= 2 {
+fn as_id_1(host: &Host) -> Expected {
+    if host.cap(KVM_CAP_MULTI_ADDRESS_SPACE) >= 2 {
         Expected::Is(OK)
     } else {
         Expected::errno(EINVAL)
@@ -327,14 +321,7 @@ pub fn cases() -> Vec<harness::Case> {
     cases
 }
 
-impl TableRow for Row {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn needs(&self) -> &[Need] {
-        &self.needs
-    }
-}
+crate::table_row!(Row);
 
 fn run_row(host: &Host, _ctx: &harness::CaseContext, row: &Row) -> Step<harness::CaseReport> {
     let vm = Vm::new().map_err(fixture_error)?;
@@ -351,10 +338,7 @@ fn run_row(host: &Host, _ctx: &harness::CaseContext, row: &Row) -> Step<harness:
         let r = g.resolve(&env);
         c.setup(CALL, &r, env.set(&r))?;
     }
-    let expected = match &row.expect {
-        Expect::Is(e) => e.clone(),
-        Expect::Host(f) => f(&env),
-    };
+    let expected = row.expect.resolve(host);
     let r = row.call.resolve(&env);
     c.call(CALL, &r, expected, env.set(&r))?;
     if let Some(doc) = row.doc {
