@@ -94,7 +94,17 @@ const REPORTED_CAPS: &[(u64, &str)] = &[
 
 fn main() -> ExitCode {
     let (argv, ktap) = harness::cli::take_ktap_format(std::env::args().collect());
-    let mut cli = Cli::parse_from(argv);
+    let mut cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help
+        Err(e) => {
+            // One line: clap's reason without its usage hint.
+            let text = e.to_string();
+            let reason = text.lines().next().unwrap_or("bad arguments");
+            eprintln!("kvm-conformance: {}", reason.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
     cli.harness.ktap = ktap;
 
     if cli.mutant.as_deref() == Some("list") {

@@ -272,7 +272,8 @@ fn bad_input_is_one_line_and_exit_2() {
         let o = run(args, &[]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+        assert!(err.starts_with("kvm-conformance: "), "{args:?}: {err}");
     }
     let o = run(&["--report-dir", "/proc/self/no/such/dir"], &[]);
     let err = String::from_utf8_lossy(&o.stderr);
