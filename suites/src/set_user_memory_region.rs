@@ -42,6 +42,8 @@ pub enum Slot {
 pub enum Uaddr {
     Backing(u64),
     Raw(u64),
+    /// This many bytes below the end of the user address range (x86_64: 2^47 or 2^56 - 4096).
+    BelowUserLimit(u64),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +79,10 @@ impl Region {
         self.uaddr = Uaddr::Raw(a);
         self
     }
+    pub fn below_user_limit(mut self, n: u64) -> Self {
+        self.uaddr = Uaddr::BelowUserLimit(n);
+        self
+    }
     pub fn slot(mut self, s: Slot) -> Self {
         self.slot = s;
         self
@@ -102,6 +108,7 @@ impl Region {
         let userspace_addr = match self.uaddr {
             Uaddr::Backing(off) => env.backing.addr() + off,
             Uaddr::Raw(a) => a,
+            Uaddr::BelowUserLimit(n) => fixtures::memory::x86_user_address_limit() - n,
         };
         KvmUserspaceMemoryRegion {
             slot,
@@ -225,9 +232,9 @@ pub fn rows() -> Vec<Row> {
         row("bounds::gpa_plus_size_wraps_to_zero", a.gpa(u64::MAX - MIB + 1), EINVAL),
         row("bounds::userspace_addr_kernel_half", a.raw_uaddr(0xffff_8000_0000_0000), EINVAL)
             .needs(&[Need::NotArch("s390x")]),
-        row("bounds::userspace_addr_end_past_user_limit", a.raw_uaddr(X86_USER_LIMIT - MIB + PAGE), EINVAL)
+        row("bounds::userspace_addr_end_past_user_limit", a.below_user_limit(MIB - PAGE), EINVAL)
             .needs(&[Need::Arch("x86_64")]),
-        row("bounds::userspace_addr_end_at_user_limit", a.raw_uaddr(X86_USER_LIMIT - MIB), OK)
+        row("bounds::userspace_addr_end_at_user_limit", a.below_user_limit(MIB), OK)
             .needs(&[Need::Arch("x86_64")]),
         row("bounds::too_many_pages", a.size(1 << 43), EINVAL).doc("the 2^31 - 1 page limit of a slot is not documented"),
         // ---- slot ids and address spaces ----
@@ -302,9 +309,6 @@ pub fn rows() -> Vec<Row> {
     rows.extend(guest_rows());
     rows
 }
-
-/// On x86_64 with 4-level paging the user address range ends at 2^47 - 4096 (TASK_SIZE_MAX).
-const X86_USER_LIMIT: u64 = (1 << 47) - PAGE;
 
 fn as_id_1(host: &Host) -> Expected {
     if host.cap(KVM_CAP_MULTI_ADDRESS_SPACE) >= 2 {
