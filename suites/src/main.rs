@@ -11,7 +11,7 @@ mod set_user_memory_region;
 
 use clap::{Parser, ValueEnum};
 use fixtures::raw::uapi::*;
-use fixtures::raw::{Kernel, LiveKernel};
+use fixtures::raw::{Backend, Kernel, LiveKernel};
 use fixtures::sim::{Generation, Mutant, SimKernel};
 use harness::{HarnessArgs, RunPlan};
 use std::process::ExitCode;
@@ -138,6 +138,9 @@ fn main() -> ExitCode {
         ("arch".into(), k.arch().to_string()),
         ("host_arch".into(), std::env::consts::ARCH.to_string()),
     ];
+    if let (Backend::Live, Some(t)) = (k.backend(), fixtures::host::kernel_taint()) {
+        properties.push(("kernel_tainted_at_start".into(), t.to_string()));
+    }
     let mut banner = Vec::new();
     let mut rerun_args = vec![format!("--backend {}", k.backend().as_str())];
     if cli.backend == BackendArg::Simulated {

@@ -150,7 +150,30 @@ pub fn case(suite: &str, def: CaseDef) -> harness::Case {
             if let Some(reason) = { arch_first }.find_map(|n| n.unmet(&host)) {
                 return CaseReport::skip(reason);
             }
-            body(&host, ctx).unwrap_or_else(|r| r)
+            // A WARN or oops that leaves every errno right still fails the case (live only).
+            let live = k.backend() == Backend::Live;
+            let taint_before = if live {
+                fixtures::host::kernel_taint()
+            } else {
+                None
+            };
+            let report = body(&host, ctx).unwrap_or_else(|r| r);
+            let taint_after = taint_before.and(fixtures::host::kernel_taint());
+            match (taint_before, taint_after) {
+                (Some(b), Some(a)) => match fixtures::host::new_problem_taints(b, a) {
+                    Some(taints) => CaseReport::fail(format!(
+                        "the kernel became tainted during this case: {taints}; see dmesg"
+                    ))
+                    .with_details(vec![
+                        format!("case result before the taint check: {:?}: {}", report.status, report.summary),
+                        "with --test-threads > 1 a case running at the same time may be the cause: \
+                         rerun this case alone"
+                            .into(),
+                    ]),
+                    None => report,
+                },
+                _ => report,
+            }
         }),
     }
 }
