@@ -51,6 +51,9 @@ pub struct Region {
     pub slot: Slot,
     pub flags: u32,
     pub gpa: u64,
+    /// s390: the gpa is this many bytes below the VM's memory limit (read from the kernel),
+    /// instead of `gpa`.
+    pub gpa_below_mem_limit: Option<u64>,
     pub size: u64,
     pub uaddr: Uaddr,
 }
@@ -63,6 +66,7 @@ pub fn region(slot: u32, gpa: u64, size: u64) -> Region {
         gpa,
         size,
         uaddr: Uaddr::Backing(0),
+        gpa_below_mem_limit: None,
     }
 }
 
@@ -77,6 +81,10 @@ impl Region {
     }
     pub fn raw_uaddr(mut self, a: u64) -> Self {
         self.uaddr = Uaddr::Raw(a);
+        self
+    }
+    pub fn gpa_below_mem_limit(mut self, n: u64) -> Self {
+        self.gpa_below_mem_limit = Some(n);
         self
     }
     pub fn below_user_limit(mut self, n: u64) -> Self {
@@ -110,10 +118,14 @@ impl Region {
             Uaddr::Raw(a) => a,
             Uaddr::BelowUserLimit(n) => fixtures::memory::x86_user_address_limit() - n,
         };
+        let guest_phys_addr = match self.gpa_below_mem_limit {
+            Some(n) => env.mem_limit().wrapping_sub(n),
+            None => self.gpa,
+        };
         KvmUserspaceMemoryRegion {
             slot,
             flags: self.flags,
-            guest_phys_addr: self.gpa,
+            guest_phys_addr,
             memory_size: self.size,
             userspace_addr,
         }
@@ -131,6 +143,11 @@ pub struct Env<'h> {
 impl Env<'_> {
     pub fn set(&self, r: &KvmUserspaceMemoryRegion) -> fixtures::raw::SysResult {
         set_user_memory_region(self.vm.k, self.vm.fd, r)
+    }
+
+    /// The s390 VM's memory limit; 0 if the kernel does not say (the row then fails loudly).
+    pub fn mem_limit(&self) -> u64 {
+        fixtures::raw::ioctl::s390_mem_limit(self.vm.k, self.vm.fd).unwrap_or(0)
     }
 }
 
@@ -297,6 +314,27 @@ pub fn rows() -> Vec<Row> {
         )
         .needs(&s390),
         row("s390::gpa_4k_aligned", a.gpa(4 * KIB), OK).needs(&s390),
+        row(
+            "s390::slot_ending_at_mem_limit",
+            a.gpa_below_mem_limit(MIB),
+            OK,
+        )
+        .needs(&s390)
+        .doc(
+            "the s390 memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) on memslots is not in api.txt 4.34",
+        ),
+        row(
+            "s390::slot_crossing_mem_limit",
+            a.gpa_below_mem_limit(MIB / 2),
+            EINVAL,
+        )
+        .needs(&s390),
+        row(
+            "s390::slot_starting_at_mem_limit",
+            a.gpa_below_mem_limit(0),
+            EINVAL,
+        )
+        .needs(&s390),
         row(
             "s390::userspace_addr_unmapped_accepted",
             a.raw_uaddr(0x4000_0000_0000_0000),
