@@ -464,6 +464,18 @@ pub fn cases() -> Vec<harness::Case> {
             body: Arc::new(|_host, ctx| Ok(property(ctx))),
         },
     ));
+    // peers.md R8: a vCPU keeps writing to an ioeventfd port while the host deassigns and
+    // re-assigns it and reloads a memslot; a hang ends in the case timeout. Slow: --ignored.
+    cases.push(case(
+        SUITE,
+        CaseDef {
+            id: "stress::toggle_while_guest_writes_and_memslots_reload".into(),
+            seed: SEED,
+            needs: vec![Need::Arch("x86_64"), Need::Live],
+            ignored: true,
+            body: Arc::new(|_host, _ctx| stress::toggle_while_guest_writes()),
+        },
+    ));
     cases
 }
 
@@ -939,6 +951,117 @@ mod guest {
             Effect::Signals(n) => Some(n),
             Effect::Exits => None,
         }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod stress {
+    use super::*;
+    use fixtures::guest_x86::{Exit, Guest, Program};
+    use fixtures::memory::GuestMemory;
+    use fixtures::raw::ioctl::set_user_memory_region;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const PORT: u16 = 0x60;
+    const ROUNDS: usize = 64;
+
+    pub fn toggle_while_guest_writes() -> Step<CaseReport> {
+        let vm = Vm::new().map_err(fixture_error)?;
+        let efd = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
+            .map_err(fixture_error)?;
+        let reg = KvmIoeventfd {
+            addr: u64::from(PORT),
+            len: 1,
+            fd: efd.as_raw_fd(),
+            flags: KVM_IOEVENTFD_FLAG_PIO,
+            ..Default::default()
+        };
+        let dereg = KvmIoeventfd {
+            flags: reg.flags | KVM_IOEVENTFD_FLAG_DEASSIGN,
+            ..reg
+        };
+        let mut c = Checker::new();
+        c.setup("KVM_IOEVENTFD assign", &reg, ioeventfd(vm.k, vm.fd, &reg))?;
+        // mov dx, PORT; mov al, 1; again: out dx, al; jmp again
+        let mut program = Program::default().set_dx(PORT).set_al(1).out_dx_al();
+        program.0.extend_from_slice(&[0xeb, 0xfd]);
+        let mut guest = Guest::new(&vm, &program).map_err(fixture_error)?;
+        let stop = AtomicBool::new(false);
+        let backing = GuestMemory::new(4096).map_err(fixture_error)?;
+        std::thread::scope(|scope| -> Step<()> {
+            let vcpu = scope.spawn(|| {
+                // Exits happen only while the port is not registered.
+                let mut exits = 0u64;
+                while !stop.load(Ordering::SeqCst) {
+                    match guest.run() {
+                        Exit::IoOut(PORT, _) => exits += 1,
+                        other => return Err(format!("unexpected guest exit {other:?}")),
+                    }
+                }
+                Ok(exits)
+            });
+            let mut result = Ok(());
+            for round in 0..ROUNDS {
+                let slot = KvmUserspaceMemoryRegion {
+                    slot: 7,
+                    flags: 0,
+                    guest_phys_addr: 0x10_0000,
+                    memory_size: if round % 2 == 0 { 4096 } else { 0 },
+                    userspace_addr: backing.addr(),
+                };
+                let steps = [
+                    c.call(
+                        "KVM_IOEVENTFD deassign",
+                        &dereg,
+                        OK,
+                        ioeventfd(vm.k, vm.fd, &dereg),
+                    ),
+                    c.call(
+                        "memslot create/delete",
+                        &slot,
+                        OK,
+                        set_user_memory_region(vm.k, vm.fd, &slot),
+                    ),
+                    c.call(
+                        "KVM_IOEVENTFD assign again",
+                        &reg,
+                        OK,
+                        ioeventfd(vm.k, vm.fd, &reg),
+                    ),
+                ];
+                if let Some(Err(e)) = steps.into_iter().find(|s| s.is_err()) {
+                    result = Err(e);
+                    break;
+                }
+            }
+            // Let the guest exit once more so the vCPU thread sees the stop flag.
+            stop.store(true, Ordering::SeqCst);
+            let _ = ioeventfd(vm.k, vm.fd, &dereg);
+            let exits = vcpu
+                .join()
+                .map_err(|_| CaseReport::error("the vCPU thread panicked"))?;
+            result?;
+            let exits = exits.map_err(CaseReport::fail)?;
+            let signals = efd.read().unwrap_or(0);
+            c.ensure(signals > 0, || {
+                "the guest's writes never signalled the eventfd".into()
+            })?;
+            c.note(format!(
+                "{ROUNDS} rounds: {signals} eventfd signals, {exits} exits to userspace"
+            ));
+            Ok(())
+        })?;
+        c.pass()
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+mod stress {
+    use super::*;
+    pub fn toggle_while_guest_writes() -> Step<CaseReport> {
+        Err(CaseReport::skip(
+            "guest programs are implemented for x86_64 only",
+        ))
     }
 }
 
