@@ -10,14 +10,13 @@
 //!
 //! The target is read from `CARGO_CFG_TARGET_ARCH` (not `cfg!`, which describes the machine the
 //! build script itself runs on), so a cross build from x86_64 gets the flag, and a native
-//! x86_64 / aarch64 build gets nothing. `-bins` gives it to the `kvm-conformance` binary only:
-//! test executables do not get it (and `cargo:rustc-link-arg-tests` is rejected by cargo while
-//! the package has no `tests/` target); tests that open VMs on a live s390x host need
-//! `vm.allocate_pgste=1`, see docs/s390x.md.
+//! x86_64 / aarch64 build gets nothing. `rustc-link-arg` covers every executable of the
+//! package: the binary and its test executables. (fixtures/build.rs does the same for the
+//! fixtures tests and examples that open VMs.)
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("s390x") {
-        println!("cargo:rustc-link-arg-bins=-Wl,--s390-pgste");
+        println!("cargo:rustc-link-arg=-Wl,--s390-pgste");
     }
 }
