@@ -19,6 +19,9 @@ pub struct CaseContext {
     pub seed: u64,
     /// Generated inputs per property, when the user set it.
     pub proptest_cases: Option<u32>,
+    /// Each case runs in a process of its own (false with --in-process): process-wide kernel
+    /// state cannot leak from one case into the next.
+    pub isolated: bool,
 }
 
 pub type CaseBody = Arc<dyn Fn(&CaseContext) -> CaseReport + Send + Sync>;
@@ -63,6 +66,7 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
     let ctx = CaseContext {
         seed,
         proptest_cases: args.proptest_cases,
+        isolated: !args.in_process,
     };
 
     if let Some(id) = &args.child_case {

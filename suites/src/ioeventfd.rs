@@ -454,6 +454,17 @@ fn gone(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
     let mut cases = table_cases(SUITE, SEED, rows(), |_host, _ctx, row| run_row(row));
+    cases.extend(crate::rows::bad_argument_cases(
+        SUITE,
+        SEED,
+        &[],
+        &[(
+            "",
+            "KVM_IOEVENTFD",
+            fixtures::raw::ioctl::KVM_IOEVENTFD,
+            crate::rows::Target::Vm,
+        )],
+    ));
     cases.push(case(
         SUITE,
         CaseDef {

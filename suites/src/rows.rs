@@ -240,6 +240,61 @@ pub fn table_cases<R: TableRow>(
         .collect()
 }
 
+/// Which fd an ioctl goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Vm,
+    Vcpu,
+}
+
+/// kernel-semantics.md §1.2: every handler under test first copies its fixed-size argument,
+/// so a NULL or unreadable argument pointer gives EFAULT. Two cases per ioctl:
+/// `arg::{label}null_pointer` and `arg::{label}inaccessible_pointer`.
+pub fn bad_argument_cases(
+    suite: &str,
+    seed: Seed,
+    needs: &[Need],
+    ioctls: &[(&'static str, &'static str, u64, Target)],
+) -> Vec<harness::Case> {
+    let mut cases = Vec::new();
+    for &(label, name, request, target) in ioctls {
+        for inaccessible in [false, true] {
+            let kind = if inaccessible {
+                "inaccessible_pointer"
+            } else {
+                "null_pointer"
+            };
+            let def = CaseDef {
+                id: format!("arg::{label}{kind}"),
+                seed,
+                needs: needs.to_vec(),
+                ignored: false,
+                body: Arc::new(move |host, _ctx| {
+                    let vm = fixtures::vm::Vm::new().map_err(fixture_error)?;
+                    let vcpu = match target {
+                        Target::Vcpu => Some(vm.vcpu(0).map_err(fixture_error)?),
+                        Target::Vm => None,
+                    };
+                    let fd = vcpu.as_ref().map_or(vm.fd, |v| v.fd);
+                    let bad = fixtures::memory::Inaccessible::new().map_err(fixture_error)?;
+                    let arg = if inaccessible { bad.addr() } else { 0 };
+                    let fd_name = if target == Target::Vm { "VM" } else { "vcpu" };
+                    let mut c = Checker::new();
+                    c.call(
+                        &format!("{name} on the {fd_name} fd"),
+                        &format!("argument pointer {arg:#x} ({kind})"),
+                        nix::errno::Errno::EFAULT,
+                        host.k.ioctl(fd, request, arg),
+                    )?;
+                    c.pass()
+                }),
+            };
+            cases.push(case(suite, def));
+        }
+    }
+    cases
+}
+
 /// Collects the checks of one case; each failing check ends the case with a report.
 #[derive(Default)]
 pub struct Checker {

@@ -735,7 +735,8 @@ pub fn rows() -> Vec<Row> {
         .doc(D12),
     ];
     // ---- not s390: the capability reads 0 and the vcpu ioctls are refused (EINVAL, §1.2) ----
-    let not_s390 = vec![Need::NotArch("s390x")];
+    // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
+    let not_s390 = vec![Need::Arch("x86_64")];
     let mut absent = row("not_s390::capability_absent", get(72), EINVAL);
     absent.call = None;
     absent = absent.then(|env, c| {
@@ -767,7 +768,27 @@ pub fn rows() -> Vec<Row> {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    table_cases(SUITE, SEED, rows(), run_row)
+    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
+    cases.extend(crate::rows::bad_argument_cases(
+        SUITE,
+        SEED,
+        &[cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")],
+        &[
+            (
+                "get_",
+                "KVM_S390_GET_IRQ_STATE",
+                fixtures::raw::ioctl::KVM_S390_GET_IRQ_STATE,
+                crate::rows::Target::Vcpu,
+            ),
+            (
+                "set_",
+                "KVM_S390_SET_IRQ_STATE",
+                fixtures::raw::ioctl::KVM_S390_SET_IRQ_STATE,
+                crate::rows::Target::Vcpu,
+            ),
+        ],
+    ));
+    cases
 }
 
 crate::table_row!(Row);

@@ -359,6 +359,17 @@ fn as_id_1(host: &Host) -> Expected {
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
     let mut cases = table_cases(SUITE, SEED, rows(), run_row);
+    cases.extend(crate::rows::bad_argument_cases(
+        SUITE,
+        SEED,
+        &[],
+        &[(
+            "",
+            "KVM_SET_USER_MEMORY_REGION",
+            fixtures::raw::ioctl::KVM_SET_USER_MEMORY_REGION,
+            crate::rows::Target::Vm,
+        )],
+    ));
     cases.extend(property_cases());
     cases
 }
