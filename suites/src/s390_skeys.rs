@@ -649,6 +649,34 @@ pub fn rows() -> Vec<Row> {
             )
         }),
     ];
+    // ---- KVM_S390_KEYOP does not switch keys on (§4.2-3, §4.7; keyop.c asserts it) ----
+    rows.push(
+        custom(
+            "enable::keyop_does_not_switch_keys_on",
+            &[
+                cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS"),
+                cap(KVM_CAP_S390_KEYOP, "KVM_CAP_S390_KEYOP"),
+            ],
+            |env, c| {
+                let mut op = KvmS390Keyop {
+                    guest_addr: 0x1000,
+                    key: 0x10,
+                    operation: KVM_S390_KEYOP_SSKE,
+                    pad: [0; 6],
+                };
+                let r = fixtures::raw::ioctl::s390_keyop(env.vm.k, env.vm.fd, &mut op);
+                c.call(
+                    "KVM_S390_KEYOP SSKE key 0x10 at gfn 1",
+                    &format!("{op:?}"),
+                    OK,
+                    r,
+                )?;
+                let (s, r, _) = env.read(0, 1);
+                c.call("GET_SKEYS after the KEYOP", &s, NONE, r).map(drop)
+            },
+        )
+        .layout(Layout::Standard),
+    );
     // ---- which VM the keys are on ----
     rows.push(custom(
         "scope::second_vm_in_the_same_process",
