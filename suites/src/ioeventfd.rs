@@ -460,7 +460,6 @@ pub fn cases() -> Vec<harness::Case> {
         &[],
         &[(
             "",
-            "KVM_IOEVENTFD",
             fixtures::raw::ioctl::KVM_IOEVENTFD,
             crate::rows::Target::Vm,
         )],

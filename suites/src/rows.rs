@@ -254,10 +254,11 @@ pub fn bad_argument_cases(
     suite: &str,
     seed: Seed,
     needs: &[Need],
-    ioctls: &[(&'static str, &'static str, u64, Target)],
+    ioctls: &[(&'static str, u64, Target)],
 ) -> Vec<harness::Case> {
     let mut cases = Vec::new();
-    for &(label, name, request, target) in ioctls {
+    for &(label, request, target) in ioctls {
+        let name = fixtures::raw::ioctl::request_name(request);
         for inaccessible in [false, true] {
             let kind = if inaccessible {
                 "inaccessible_pointer"

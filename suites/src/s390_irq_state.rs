@@ -776,13 +776,11 @@ pub fn cases() -> Vec<harness::Case> {
         &[
             (
                 "get_",
-                "KVM_S390_GET_IRQ_STATE",
                 fixtures::raw::ioctl::KVM_S390_GET_IRQ_STATE,
                 crate::rows::Target::Vcpu,
             ),
             (
                 "set_",
-                "KVM_S390_SET_IRQ_STATE",
                 fixtures::raw::ioctl::KVM_S390_SET_IRQ_STATE,
                 crate::rows::Target::Vcpu,
             ),

@@ -1859,12 +1859,7 @@ pub fn cases() -> Vec<harness::Case> {
         SUITE,
         SEED,
         &s390(),
-        &[(
-            "vcpu_",
-            "KVM_S390_MEM_OP",
-            mem_op,
-            crate::rows::Target::Vcpu,
-        )],
+        &[("vcpu_", mem_op, crate::rows::Target::Vcpu)],
     ));
     let mut vm_needs = s390();
     vm_needs.push(EXT_BASE);
@@ -1872,7 +1867,7 @@ pub fn cases() -> Vec<harness::Case> {
         SUITE,
         SEED,
         &vm_needs,
-        &[("vm_", "KVM_S390_MEM_OP", mem_op, crate::rows::Target::Vm)],
+        &[("vm_", mem_op, crate::rows::Target::Vm)],
     ));
     cases.extend(properties().into_iter().map(|p| case(SUITE, p)));
     cases

@@ -724,13 +724,11 @@ pub fn cases() -> Vec<harness::Case> {
         &[
             (
                 "get_",
-                "KVM_S390_GET_SKEYS",
                 fixtures::raw::ioctl::KVM_S390_GET_SKEYS,
                 crate::rows::Target::Vm,
             ),
             (
                 "set_",
-                "KVM_S390_SET_SKEYS",
                 fixtures::raw::ioctl::KVM_S390_SET_SKEYS,
                 crate::rows::Target::Vm,
             ),

@@ -365,7 +365,6 @@ pub fn cases() -> Vec<harness::Case> {
         &[],
         &[(
             "",
-            "KVM_SET_USER_MEMORY_REGION",
             fixtures::raw::ioctl::KVM_SET_USER_MEMORY_REGION,
             crate::rows::Target::Vm,
         )],
