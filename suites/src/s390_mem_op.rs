@@ -23,7 +23,7 @@ use fixtures::vm::{Vcpu, Vm};
 use harness::{CaseContext, CaseReport, Expected, Outcome};
 use nix::errno::Errno::{E2BIG, EFAULT, EINVAL, ENOMEM, ENOTTY};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+use proptest::test_runner::{Config, TestError};
 use std::sync::Arc;
 
 pub const SUITE: &str = "s390_mem_op";
@@ -2014,16 +2014,6 @@ fn property(id: &'static str, needs: Vec<Need>, path: Path) -> CaseDef {
     }
 }
 
-/// 32 seed bytes for proptest's ChaCha generator, derived from the run's seed.
-fn rng_seed(seed: u64) -> [u8; 32] {
-    let mut s = seed;
-    let mut out = [0u8; 32];
-    for chunk in out.chunks_mut(8) {
-        chunk.copy_from_slice(&splitmix(&mut s).to_le_bytes());
-    }
-    out
-}
-
 fn splitmix(s: &mut u64) -> u64 {
     *s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
     let mut z = *s;
@@ -2051,15 +2041,10 @@ fn run_property(host: &Host, ctx: &CaseContext, id: &str, path: Path) -> Step<Ca
     let max = (env.max.max(1) as u64).min(SLOT) as u32;
     let cases = ctx.proptest_cases.unwrap_or(DEFAULT_PROPTEST_CASES);
     let config = Config {
-        cases,
-        failure_persistence: None,
         max_shrink_iters: 4096,
-        ..Config::default()
+        ..fixtures::models::property_config(cases)
     };
-    let mut runner = TestRunner::new_with_rng(
-        config,
-        TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed(ctx.seed)),
-    );
+    let mut runner = fixtures::models::seeded_runner(config, ctx.seed, id);
     // Independent components shrink well; a range running past the slot end is moved down.
     let strategy = (0..SLOT, 1..=max, any::<u64>());
     // What guest memory must hold: the fixture pattern plus every successful write so far.

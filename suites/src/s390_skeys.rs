@@ -27,7 +27,7 @@ use fixtures::vm::Vm;
 use harness::{CaseContext, CaseReport, Expected, Outcome};
 use nix::errno::Errno::{EFAULT, EINVAL, ENOTTY};
 use proptest::strategy::Strategy;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::test_runner::{TestCaseError, TestError};
 use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Arc;
@@ -1126,17 +1126,8 @@ where
     S: Strategy,
 {
     let cases = ctx.proptest_cases.unwrap_or(default_cases);
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut seed = [0u8; 32];
-    for chunk in seed.chunks_mut(8) {
-        chunk.copy_from_slice(&ctx.seed.to_le_bytes());
-    }
-    let mut runner =
-        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let config = fixtures::models::property_config(cases);
+    let mut runner = fixtures::models::seeded_runner(config, ctx.seed, id);
     let rerun = format!("--seed {} --exact '{suite}::{id}'", ctx.seed);
     match runner.run(strategy, test) {
         Ok(()) => Ok(CaseReport::pass(format!(
