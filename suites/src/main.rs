@@ -1,6 +1,7 @@
 //! kvm-conformance: checks the KVM ioctls documented in api.txt against this host's kernel (or
 //! the simulated s390 kernel) and writes JUnit and KTAP reports.
 
+mod emulate;
 mod ioeventfd;
 mod rows;
 mod s390_irq_state;
@@ -45,6 +46,21 @@ struct Cli {
     /// `--mutant list` prints the names.
     #[arg(long, value_name = "NAME")]
     mutant: Option<String>,
+
+    /// Describe the machine in the reports (`--emulate-s390` sets it to the emulated one).
+    #[arg(long, value_name = "TEXT")]
+    machine: Option<String>,
+
+    /// Run the suite inside an emulated s390x machine booted with KERNEL: 6.1, 6.12, 7.2 (the
+    /// newest Debian s390x kernel of that series), all (every series), or a kernel image path
+    /// (with --kvm-module PATH). Also: --emulator-cpus N, --emulator-memory MIB,
+    /// --emulator-timeout SECS; HERCULES=PATH names the emulator.
+    #[arg(long = "emulate-s390", value_name = "KERNEL")]
+    emulate_s390: Option<String>,
+
+    /// kvm.ko for a kernel image given to --emulate-s390.
+    #[arg(long = "kvm-module", value_name = "PATH")]
+    kvm_module: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,19 +109,68 @@ const REPORTED_CAPS: &[(u64, &str)] = &[
 ];
 
 fn main() -> ExitCode {
-    let (argv, ktap) = harness::cli::take_ktap_format(std::env::args().collect());
-    let mut cli = match Cli::try_parse_from(argv) {
-        Ok(cli) => cli,
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--emulated-facts") {
+        return emulated_facts();
+    }
+    if emulate::requested(&args) && !args.iter().any(|a| a == "-h" || a == "--help") {
+        return emulate::main(
+            args,
+            |a| parse_cli(a.to_vec()).map(|_| ()),
+            |a| run_cli(a.to_vec()),
+        );
+    }
+    run_cli(args)
+}
+
+/// The command line, or the one-line reason it is wrong. `--help` prints and exits here.
+fn parse_cli(args: Vec<String>) -> Result<Cli, String> {
+    let (argv, ktap) = harness::cli::take_ktap_format(args);
+    match Cli::try_parse_from(argv) {
+        Ok(mut cli) => {
+            cli.harness.ktap = ktap;
+            Ok(cli)
+        }
         Err(e) if !e.use_stderr() => e.exit(), // --help
         Err(e) => {
             // One line: clap's reason without its usage hint.
             let text = e.to_string();
             let reason = text.lines().next().unwrap_or("bad arguments");
-            eprintln!("kvm-conformance: {}", reason.trim_start_matches("error: "));
+            Err(reason.trim_start_matches("error: ").to_string())
+        }
+    }
+}
+
+/// What the emulated machine's /init prints before the suite: the facts the host console
+/// explains at once (a VM memory limit of 0 refuses every memslot).
+fn emulated_facts() -> ExitCode {
+    fixtures::select(Box::new(LiveKernel));
+    let k = fixtures::kernel();
+    match fixtures::vm::Vm::new() {
+        Ok(vm) => match fixtures::raw::ioctl::s390_mem_limit(k, vm.fd) {
+            Ok(limit) => println!("mem_limit={limit:#x}"),
+            Err(e) => println!("mem_limit=error:{e:?}"),
+        },
+        Err(e) => println!("vm=error:{}", e.replace(' ', "_")),
+    }
+    if let Ok(sys) = fixtures::host::open_kvm(k) {
+        println!("nr_memslots={}", sys.cap(KVM_CAP_NR_MEMSLOTS));
+        println!(
+            "mem_op_extension={}",
+            sys.cap(KVM_CAP_S390_MEM_OP_EXTENSION)
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_cli(args: Vec<String>) -> ExitCode {
+    let cli = match parse_cli(args) {
+        Ok(cli) => cli,
+        Err(reason) => {
+            eprintln!("kvm-conformance: {reason}");
             return ExitCode::from(2);
         }
     };
-    cli.harness.ktap = ktap;
 
     if cli.mutant.as_deref() == Some("list") {
         for m in Mutant::ALL {
@@ -138,10 +203,25 @@ fn main() -> ExitCode {
         ("arch".into(), k.arch().to_string()),
         ("host_arch".into(), std::env::consts::ARCH.to_string()),
     ];
+    let machine = cli.machine.clone().unwrap_or_else(|| match k.backend() {
+        Backend::Live => format!("native {}", std::env::consts::ARCH),
+        _ => "simulated (no kernel)".into(),
+    });
+    properties.push(("machine".into(), machine.clone()));
+    if let Ok(package) = std::env::var("KVM_CONFORMANCE_KERNEL_PACKAGE") {
+        properties.push(("kernel_package".into(), package));
+    }
     if let (Backend::Live, Some(t)) = (k.backend(), fixtures::host::kernel_taint()) {
         properties.push(("kernel_tainted_at_start".into(), t.to_string()));
     }
     let mut banner = Vec::new();
+    if machine.starts_with("emulated") {
+        banner.push(format!(
+            "EMULATED {} machine ({machine}): live results from the real kernel {} on an emulated machine, not from hardware",
+            k.arch(),
+            k.release()
+        ));
+    }
     let mut rerun_args = vec![format!("--backend {}", k.backend().as_str())];
     if cli.backend == BackendArg::Simulated {
         banner.push(format!(
