@@ -205,12 +205,7 @@ impl DebianS390x {
     /// `apt-get update` unless the lists are younger than a day.
     pub fn update(&self, force: bool) -> Result<(), Error> {
         let stamp = self.dir.join("lists/.updated");
-        let fresh = std::fs::metadata(&stamp)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age < LIST_MAX_AGE);
-        if fresh && !force {
+        if is_fresh(&stamp) && !force {
             return Ok(());
         }
         run_quiet(
@@ -250,6 +245,11 @@ impl DebianS390x {
         if let Some(f) = find_deb(&debs, package) {
             return Ok(Some(f));
         }
+        // The index can name a version the mirror no longer serves: remember that for a day.
+        let unserved = debs.join(format!(".unserved-{package}"));
+        if is_fresh(&unserved) {
+            return Ok(None);
+        }
         let ok = self
             .apt("apt-get")
             .args(["download", "-qq", package])
@@ -258,7 +258,11 @@ impl DebianS390x {
             .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        Ok(if ok { find_deb(&debs, package) } else { None })
+        let found = if ok { find_deb(&debs, package) } else { None };
+        if found.is_none() {
+            let _ = std::fs::write(&unserved, "");
+        }
+        Ok(found)
     }
 
     /// The newest image of `series` that really downloads, with sid's split packages
@@ -324,6 +328,15 @@ impl DebianS390x {
             )))
         }
     }
+}
+
+/// The file exists and is younger than LIST_MAX_AGE.
+fn is_fresh(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < LIST_MAX_AGE)
 }
 
 fn find_deb(dir: &Path, package: &str) -> Option<PathBuf> {
@@ -574,6 +587,33 @@ mod tests {
     #[case("/no/such/bzImage", Err(()))]
     fn kernel_argument(#[case] arg: &str, #[case] want: Result<KernelRequest, ()>) {
         assert_eq!(KernelRequest::parse(arg, None).map_err(|_| ()), want);
+    }
+
+    #[test]
+    fn own_kernel_finds_the_dasd_driver_in_the_build_tree() {
+        let root = std::env::temp_dir().join(format!("kc-own-kernel-{}", std::process::id()));
+        for f in [
+            "arch/s390/kvm/kvm.ko",
+            "drivers/s390/block/dasd_mod.ko",
+            "drivers/s390/block/dasd_fba_mod.ko",
+            "arch/s390/boot/bzImage",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, b"x").unwrap();
+        }
+        let k = own_kernel(
+            &root.join("arch/s390/boot/bzImage"),
+            Some(&root.join("arch/s390/kvm/kvm.ko")),
+        );
+        let names: Vec<String> = k.modules.iter().map(|m| m.guest_name()).collect();
+        assert_eq!(names, ["kvm.ko", "dasd_mod.ko", "dasd_fba_mod.ko"]);
+        assert_eq!(k.modules[1].params, "dasd=0.0.0120");
+        // KVM built in: nothing to load, the DASD driver then must be built in too.
+        assert!(own_kernel(&root.join("arch/s390/boot/bzImage"), None)
+            .modules
+            .is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

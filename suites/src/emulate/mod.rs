@@ -335,11 +335,11 @@ fn run_kernels<'a>(
                 2
             }
         };
+        if outcome.as_ref().is_ok_and(|r| r.interrupted) {
+            return Ok(ExitCode::from(code));
+        }
         worst = worst.max(code);
         runs.push((k, outcome.ok()));
-        if !many {
-            break;
-        }
     }
     if many && opts.reports {
         let m = matrix::Matrix::from_runs(
@@ -369,6 +369,8 @@ fn run_kernels<'a>(
 struct KernelRun {
     exit: u8,
     report_dir: Option<PathBuf>,
+    /// A signal ended it: no further kernel runs.
+    interrupted: bool,
 }
 
 /// Progress and banners: stdout, or stderr when stdout carries KTAP.
@@ -460,10 +462,20 @@ fn run_one(
     match end {
         MachineEnd::Finished => {}
         MachineEnd::Interrupted(sig) => {
-            return Err(Error::setup(format!(
-                "interrupted by signal {sig}; the emulator was stopped (console log: {})",
+            eprintln!(
+                "kvm-conformance: interrupted by signal {sig}: the emulator was stopped (console log: {})",
                 dir.join("console.log").display()
-            )))
+            );
+            if opts.reports {
+                let why = format!("interrupted by signal {sig}");
+                publish_failure(opts, &run_id, &why, &machine::console_tail(&dir, 30), &dir)?;
+            }
+            // The shell's convention for a command ended by a signal.
+            return Ok(KernelRun {
+                exit: 128u8.saturating_add(sig as u8),
+                report_dir: None,
+                interrupted: true,
+            });
         }
         MachineEnd::Crashed(why) | MachineEnd::Hung(why) | MachineEnd::EmulatorExited(why) => {
             let tail = machine::console_tail(&dir, 30);
@@ -477,6 +489,7 @@ fn run_one(
             return Ok(KernelRun {
                 exit: 2,
                 report_dir: None,
+                interrupted: false,
             });
         }
     }
@@ -535,6 +548,7 @@ fn run_one(
     Ok(KernelRun {
         exit: u8::try_from(rc).unwrap_or(2),
         report_dir,
+        interrupted: false,
     })
 }
 
