@@ -129,9 +129,9 @@ fn a_zero_memory_limit_is_one_failure_and_the_memslot_cases_are_not_runnable() {
     for id in [
         "s390_mem_op::op::logical_read_on_vcpu",
         "s390_mem_op::vm::absolute_write",
-        "s390_mem_op::property::logical_round_trip",
-        "s390_skeys::set::then_get",
-        "s390_skeys::property::model",
+        "s390_mem_op::roundtrip::vcpu_logical_random_data",
+        "s390_skeys::enable::set_switches_keys_on",
+        "s390_skeys::property::set_get_round_trip",
         "set_user_memory_region::create::slot_0",
         "set_user_memory_region::overlap::same_range",
         "set_user_memory_region::s390::size_4k",
@@ -150,7 +150,7 @@ fn a_zero_memory_limit_is_one_failure_and_the_memslot_cases_are_not_runnable() {
     for id in [
         "set_user_memory_region::align::gpa_one",
         "s390_skeys::none::get_without_memslots",
-        "s390_irq_state::len::set_0",
+        "s390_irq_state::set_len::zero",
     ] {
         assert!(!r.skipped.iter().any(|(i, _)| i == id), "{id} was skipped");
     }
