@@ -37,8 +37,9 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = BackendArg::Live)]
     backend: BackendArg,
 
-    /// Generation of the simulated s390 kernel: 6.12 (classic gmap), 7.0 (new gmap, before the
-    /// -EFAULT fix), 7.2 (new gmap with fixes).
+    /// Generation of the simulated s390 kernel: 6.1 (classic gmap, MEM_OP before the cmpxchg
+    /// series), 6.12 (classic gmap), 7.0 (new gmap, before the -EFAULT fix), 7.2 (new gmap
+    /// with fixes).
     #[arg(long = "sim-kernel", value_name = "VERSION", default_value = "7.2")]
     sim_kernel: Generation,
 

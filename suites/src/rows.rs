@@ -8,6 +8,8 @@ use harness::{judge, CaseContext, CaseReport, Expected, Judgement, Outcome};
 use std::fmt::Display;
 use std::sync::Arc;
 
+pub mod not_runnable;
+
 /// An api.txt section a case checks, with the seed file that holds it.
 #[derive(Debug, Clone, Copy)]
 pub struct Seed {
@@ -157,7 +159,9 @@ pub fn case(suite: &str, def: CaseDef) -> harness::Case {
             } else {
                 None
             };
+            crate::rows::not_runnable::case_starts();
             let report = body(&host, ctx).unwrap_or_else(|r| r);
+            let report = crate::rows::not_runnable::case_ended(report);
             let taint_after = taint_before.and(fixtures::host::kernel_taint());
             match (taint_before, taint_after) {
                 (Some(b), Some(a)) => match fixtures::host::new_problem_taints(b, a) {

@@ -827,7 +827,16 @@ fn order_rows() -> Vec<Row> {
             aread(DATA, 0).opcode(READ).size(huge),
             EINVAL,
         )
-        .needs(&e),
+        .needs(&e)
+        .expect_from_host(vm_op_before_size),
+        row(
+            "order::op_before_address_on_vm",
+            aread(OUTSIDE, 8).opcode(7),
+            EINVAL,
+        )
+        .needs(&e)
+        .expect_from_host(vm_op_before_address)
+        .then(nothing_moved()),
         row(
             "order::flags_before_size_on_vcpu",
             vread(DATA, 0).flags(1 << 3).size(huge),
@@ -872,16 +881,46 @@ fn order_rows() -> Vec<Row> {
     ]
 }
 
-/// §3.8: since 5.18 (which brought KVM_CAP_S390_MEM_OP_EXTENSION) `ar` is checked after the
-/// size limit; before, one combined test gave EINVAL first.
+/// Which MEM_OP check order this kernel has (kernel-semantics.md §3.8, docs/kernel-6.1.md).
+/// The current order (vcpu fd: `ar` after the common size/key validation; VM fd: the op
+/// dispatched first) came with the ABSOLUTE_CMPXCHG series (~6.3), which also made
+/// KVM_CAP_S390_MEM_OP_EXTENSION a bit set with bit 1 (CMPXCHG): 6.12 and 7.2 report 3 and
+/// use the current order; 6.1 reports 1 and uses the older one. The op on the VM fd needs the
+/// dispatch, so the bit is the host fact that tells the two apart (no version numbers).
+fn memop_current_check_order(host: &Host) -> bool {
+    host.cap(KVM_CAP_S390_MEM_OP_EXTENSION) & KVM_S390_MEMOP_EXTENSION_CAP_CMPXCHG as i64 != 0
+}
+
+/// VM fd, an undefined op (7) at an address outside every memslot.
+fn vm_op_before_address(host: &Host) -> Expected {
+    if memop_current_check_order(host) {
+        Expected::errno(EINVAL)
+    } else {
+        // 6.1 tests the first byte against the memslots (PGM_ADDRESSING) before the op switch.
+        Expected::Is(PGM_ADDR)
+    }
+}
+
+/// vcpu fd, `ar` 17 and size cap + 1: which of the two broken rules decides.
 fn ar_after_size(host: &Host) -> Expected {
-    if host.cap(KVM_CAP_S390_MEM_OP_EXTENSION) & KVM_S390_MEMOP_EXTENSION_CAP_BASE as i64 != 0 {
+    if memop_current_check_order(host) {
+        // kvm_s390_vcpu_mem_op (6.12, 7.2): mem_op_validate_common (E2BIG) before `ar`.
         Expected::errno(E2BIG)
     } else {
-        Expected::OneOf(vec![
-            alt(E2BIG, "since 5.18 (storage-key protection series) the size limit is checked before `ar`"),
-            alt(EINVAL, "before 5.18 flags, ar and size 0 were one combined EINVAL test ahead of the size limit"),
-        ])
+        // 6.1 (and the shape since 4.1 [I]): flags, `ar` and size 0 are one EINVAL test
+        // ahead of the size limit.
+        Expected::errno(EINVAL)
+    }
+}
+
+/// VM fd, op 0 (a vcpu op) and size 0xffffffff.
+fn vm_op_before_size(host: &Host) -> Expected {
+    if memop_current_check_order(host) {
+        // kvm_s390_vm_mem_op (6.12, 7.2) dispatches on the op before any validation.
+        Expected::errno(EINVAL)
+    } else {
+        // 6.1's kvm_s390_vm_mem_op validates flags and size first and looks at the op last.
+        Expected::errno(E2BIG)
     }
 }
 

@@ -11,6 +11,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_kvm-conformance");
 struct Run {
     code: Option<i32>,
     failed: Vec<(String, String)>,
+    /// (case id, skip message)
+    skipped: Vec<(String, String)>,
     output: String,
 }
 
@@ -41,8 +43,13 @@ fn simulated(extra: &[&str], tag: &str) -> Run {
         .unwrap_or_else(|e| panic!("{e}: {output}"));
     let report = Report::deserialize_from_str(&xml).unwrap();
     let mut failed = Vec::new();
+    let mut skipped = Vec::new();
     for suite in &report.test_suites {
         for case in &suite.test_cases {
+            if let TestCaseStatus::Skipped { message, .. } = &case.status {
+                let text = message.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                skipped.push((case.name.to_string(), text));
+            }
             if let TestCaseStatus::NonSuccess {
                 description,
                 message,
@@ -62,13 +69,14 @@ fn simulated(extra: &[&str], tag: &str) -> Run {
     Run {
         code: o.status.code(),
         failed,
+        skipped,
         output,
     }
 }
 
 #[test]
-fn generations_6_12_and_7_2_pass() {
-    for generation in ["6.12", "7.2"] {
+fn generations_6_1_6_12_and_7_2_pass() {
+    for generation in ["6.1", "6.12", "7.2"] {
         let r = simulated(&["--sim-kernel", generation], generation);
         assert!(
             r.failed.is_empty(),
@@ -88,6 +96,63 @@ fn generation_7_0_fails_only_the_storage_key_regression_cases_with_the_hint() {
     for (id, text) in &r.failed {
         assert!(id.starts_with("s390_skeys::"), "{id} failed on 7.0: {text}");
         assert!(text.contains("known regression"), "{id}: {text}");
+    }
+}
+
+/// kernel-semantics.md §6.3: a VM memory limit of 0 (7.2 on a machine without a host address
+/// limit) is one cause: one failing row names it, every case that needs a memslot is not
+/// runnable with that reason (no setup failures), and the rest still runs.
+#[test]
+fn a_zero_memory_limit_is_one_failure_and_the_memslot_cases_are_not_runnable() {
+    const REASON: &str = "not runnable: the VM memory limit is 0 (KVM_S390_VM_MEM_LIMIT_SIZE), \
+        so every memslot is refused; see set_user_memory_region::s390::mem_limit_nonzero";
+    let r = simulated(&["--mutant", "mem-limit-zero"], "mem-limit-zero-one-cause");
+    assert_eq!(r.code, Some(1), "{}", r.output);
+    let ids: Vec<&str> = r.failed.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["set_user_memory_region::s390::mem_limit_nonzero"],
+        "{:#?}",
+        r.failed
+    );
+    let text = &r.failed[0].1;
+    assert!(
+        text.contains("no host address limit") && text.contains("§6.3"),
+        "{text}"
+    );
+    let not_runnable: Vec<&str> = r
+        .skipped
+        .iter()
+        .filter(|(_, why)| why == REASON)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    for id in [
+        "s390_mem_op::op::logical_read_on_vcpu",
+        "s390_mem_op::vm::absolute_write",
+        "s390_mem_op::roundtrip::vcpu_logical_random_data",
+        "s390_skeys::enable::set_switches_keys_on",
+        "s390_skeys::property::set_get_round_trip",
+        "set_user_memory_region::create::slot_0",
+        "set_user_memory_region::overlap::same_range",
+        "set_user_memory_region::s390::size_4k",
+        "set_user_memory_region::s390::slot_ending_at_mem_limit",
+        "set_user_memory_region::s390::slot_crossing_mem_limit",
+        "set_user_memory_region::fill::every_slot_then_one_more",
+        "set_user_memory_region::sequences::create_modify_move_delete_model",
+    ] {
+        assert!(
+            not_runnable.contains(&id),
+            "{id} is not reported as not runnable: {:?}",
+            r.skipped.iter().find(|(i, _)| i == id)
+        );
+    }
+    // What does not need a memslot still runs and passes.
+    for id in [
+        "set_user_memory_region::align::gpa_one",
+        "s390_skeys::none::get_without_memslots",
+        "s390_irq_state::set_len::zero",
+    ] {
+        assert!(!r.skipped.iter().any(|(i, _)| i == id), "{id} was skipped");
     }
 }
 
