@@ -462,6 +462,12 @@ impl Checker {
         }
     }
 
+    /// The fixture's own setup did not hold: the case ends before the rule under test, with a
+    /// report that says so (`setup failed: ...`) and names the cause in `details`.
+    pub fn setup_failed(&mut self, what: impl Display, details: Vec<String>) -> CaseReport {
+        self.failure(CaseReport::fail(format!("setup failed: {what}")).with_details(details))
+    }
+
     /// Record an observation that goes into the report even on a pass.
     pub fn note(&mut self, n: impl Into<String>) {
         self.notes.push(n.into());
