@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """CI gate on a live run's JUnit report: it must come from the live kernel with KVM usable,
 nothing may fail, and the only skips allowed are cases that are not applicable to this
-architecture or this host's capability set (never "no KVM", never a missing live kernel)."""
+architecture or this host's capability set (never "no KVM", never a missing live kernel). A
+known kernel bug (a skip of type xfail) counts as a case that ran."""
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -30,7 +31,12 @@ def main(path):
             if el is not None:
                 problems.append(f"{bad}: {case.get('name')}: {el.get('message')}")
         skipped = case.find("skipped")
-        if skipped is not None:
+        if skipped is not None and skipped.get("type") == "xfail":
+            # A known kernel bug (pytest's xfail): the case ran and met a documented bug on a
+            # kernel where it is known; not a failure unless --strict.
+            print(f"check_live_reports: {case.get('name')}: {skipped.get('message')}")
+            ran[suite] = ran.get(suite, 0) + 1
+        elif skipped is not None:
             msg = skipped.get("message") or ""
             if not any(re.search(p, msg) for p in ALLOWED_SKIPS):
                 problems.append(f"skipped live case {case.get('name')}: {msg}")

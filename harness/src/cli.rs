@@ -40,6 +40,11 @@ pub struct HarnessArgs {
     #[arg(long = "proptest-cases", env = "PROPTEST_CASES", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub proptest_cases: Option<u32>,
 
+    /// Known kernel bugs (documented kernel bugs seen on the kernels where they are known) fail
+    /// the run (exit status 1) instead of being reported apart as known kernel bugs.
+    #[arg(long)]
+    pub strict: bool,
+
     /// Run only shard M of N (1-based), split by a stable hash of the case id.
     #[arg(long, value_name = "M/N")]
     pub shard: Option<Shard>,

@@ -3,6 +3,7 @@
 //! nothing about KVM: the suites hand it cases, properties and a banner.
 
 pub mod cli;
+mod console;
 pub mod junit;
 pub mod ktap;
 pub mod outcome;
@@ -10,6 +11,6 @@ pub mod result;
 pub mod runner;
 
 pub use cli::HarnessArgs;
-pub use outcome::{judge, Alternative, Expected, Judgement, Outcome};
-pub use result::{CaseReport, CaseResult, RunRecord, Status};
+pub use outcome::{judge, AltKind, Alternative, Expected, Judgement, Outcome};
+pub use result::{CaseReport, CaseResult, KnownBug, RunRecord, Status};
 pub use runner::{Case, CaseContext, RunPlan};

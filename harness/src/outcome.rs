@@ -61,14 +61,26 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// One outcome a case accepts, or knows as a regression, with the reason.
+/// What seeing an alternative means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AltKind {
+    /// An accepted outcome (kernels differ here without a capability to gate on).
+    Accepted,
+    /// A known regression: seeing it is a failure, and `because` is the hint naming the fix.
+    Regression,
+    /// A documented kernel bug (`because` names it). `known_here`: this kernel is one where the
+    /// bug is known (the suite decides from a host fact); seeing it there is a known kernel bug,
+    /// seeing it anywhere else is a failure.
+    KnownBug { known_here: bool },
+}
+
+/// One outcome a case accepts, or knows as a regression or a kernel bug, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alternative {
     pub outcome: Outcome,
-    /// Why this outcome can happen: the kernel change or configuration that explains it.
+    /// Why this outcome can happen: the kernel change, configuration or bug that explains it.
     pub because: &'static str,
-    /// A known regression: seeing it is a failure, and `because` is the hint naming the fix.
-    pub regression: bool,
+    pub kind: AltKind,
 }
 
 /// The expected outcome of one call.
@@ -77,7 +89,8 @@ pub enum Expected {
     /// Exactly this outcome.
     Is(Outcome),
     /// One of these (kernel versions that differ without a capability to gate on). A listed
-    /// regression among them fails with its hint.
+    /// regression among them fails with its hint; a listed kernel bug is a known kernel bug
+    /// where it is known.
     OneOf(Vec<Alternative>),
 }
 
@@ -112,7 +125,7 @@ impl fmt::Display for Expected {
             Expected::OneOf(alts) => {
                 let accepted: Vec<String> = alts
                     .iter()
-                    .filter(|a| !a.regression)
+                    .filter(|a| a.kind == AltKind::Accepted)
                     .map(|a| format!("{} ({})", a.outcome, a.because))
                     .collect();
                 write!(f, "one of: {}", accepted.join("; "))
@@ -124,29 +137,54 @@ impl fmt::Display for Expected {
 /// The verdict on one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Judgement {
-    /// As expected. `alternative` names which listed alternative this kernel showed.
-    Pass { alternative: Option<&'static str> },
-    /// Not as expected; `hint` names the fix when the outcome is a known regression.
-    Fail { hint: Option<&'static str> },
+    /// As expected. `alternative` names which listed alternative this kernel showed;
+    /// `bug_not_seen` a kernel bug listed as known here that this kernel did not show.
+    Pass {
+        alternative: Option<&'static str>,
+        bug_not_seen: Option<&'static str>,
+    },
+    /// The documented kernel bug `bug`, on a kernel where it is known.
+    KnownBug { bug: &'static str },
+    /// Not as expected; `hint` names the fix of a known regression, or the kernel bug seen on a
+    /// kernel where it is not known.
+    Fail { hint: Option<String> },
 }
 
 impl Judgement {
+    /// Not a failure (a pass, or a known kernel bug where it is known).
     pub fn passed(&self) -> bool {
-        matches!(self, Judgement::Pass { .. })
+        !matches!(self, Judgement::Fail { .. })
     }
 }
 
 /// Compare an actual outcome with the expectation.
 pub fn judge(expected: &Expected, actual: Outcome) -> Judgement {
+    let pass = |alternative| Judgement::Pass {
+        alternative,
+        bug_not_seen: None,
+    };
     match expected {
-        Expected::Is(o) if *o == actual => Judgement::Pass { alternative: None },
+        Expected::Is(o) if *o == actual => pass(None),
         Expected::Is(_) => Judgement::Fail { hint: None },
         Expected::OneOf(alts) => match alts.iter().find(|a| a.outcome == actual) {
-            Some(a) if a.regression => Judgement::Fail {
-                hint: Some(a.because),
-            },
-            Some(a) => Judgement::Pass {
-                alternative: Some(a.because),
+            Some(a) => match a.kind {
+                AltKind::Accepted => Judgement::Pass {
+                    alternative: Some(a.because),
+                    bug_not_seen: alts
+                        .iter()
+                        .find(|b| b.kind == AltKind::KnownBug { known_here: true })
+                        .map(|b| b.because),
+                },
+                AltKind::Regression => Judgement::Fail {
+                    hint: Some(format!("known regression: {}", a.because)),
+                },
+                AltKind::KnownBug { known_here: true } => Judgement::KnownBug { bug: a.because },
+                AltKind::KnownBug { known_here: false } => Judgement::Fail {
+                    hint: Some(format!(
+                        "this is a documented kernel bug ({}), but this kernel is not one where it is known",
+                        a.because
+                    )),
+                },
             },
             None => Judgement::Fail { hint: None },
         },
@@ -161,39 +199,59 @@ mod tests {
     const EINVAL: Outcome = Outcome::Errno(Errno::EINVAL as i32);
     const EFAULT: Outcome = Outcome::Errno(Errno::EFAULT as i32);
 
+    fn alt(outcome: Outcome, because: &'static str, kind: AltKind) -> Alternative {
+        Alternative {
+            outcome,
+            because,
+            kind,
+        }
+    }
+
     fn one_of() -> Expected {
         Expected::OneOf(vec![
-            Alternative {
-                outcome: EFAULT,
-                because: "OLD checks the memslot first",
-                regression: false,
-            },
-            Alternative {
-                outcome: EINVAL,
-                because: "NEW validates keys first",
-                regression: false,
-            },
-            Alternative {
-                outcome: Outcome::Value(5),
-                because: "fixed by X",
-                regression: true,
-            },
+            alt(EFAULT, "OLD checks the memslot first", AltKind::Accepted),
+            alt(EINVAL, "NEW validates keys first", AltKind::Accepted),
+            alt(Outcome::Value(5), "fixed by X", AltKind::Regression),
         ])
     }
 
+    /// 0 is right; 5 is bug B, known on this kernel or not.
+    fn with_bug(known_here: bool) -> Expected {
+        Expected::OneOf(vec![
+            alt(Outcome::OK, "the documented answer", AltKind::Accepted),
+            alt(Outcome::Value(5), "bug B", AltKind::KnownBug { known_here }),
+        ])
+    }
+
+    const fn pass(alternative: Option<&'static str>) -> Judgement {
+        Judgement::Pass {
+            alternative,
+            bug_not_seen: None,
+        }
+    }
+
     #[rstest]
-    #[case::zero_is_zero(Expected::ok(), Outcome::OK, Judgement::Pass { alternative: None })]
-    #[case::errno_is_errno(Expected::errno(Errno::EINVAL), EINVAL, Judgement::Pass { alternative: None })]
+    #[case::zero_is_zero(Expected::ok(), Outcome::OK, pass(None))]
+    #[case::errno_is_errno(Expected::errno(Errno::EINVAL), EINVAL, pass(None))]
     #[case::success_where_errno_expected(Expected::errno(Errno::EINVAL), Outcome::OK, Judgement::Fail { hint: None })]
     #[case::other_errno(Expected::errno(Errno::EINVAL), EFAULT, Judgement::Fail { hint: None })]
     #[case::positive_is_not_ok(Expected::ok(), Outcome::Value(1), Judgement::Fail { hint: None })]
     #[case::value_5_is_not_errno_5(Expected::value(5), Outcome::Errno(5), Judgement::Fail { hint: None })]
     #[case::errno_5_is_not_value_5(Expected::Is(Outcome::Errno(5)), Outcome::Value(5), Judgement::Fail { hint: None })]
     #[case::byte_count_exact(Expected::value(144), Outcome::Value(72), Judgement::Fail { hint: None })]
-    #[case::first_alternative(one_of(), EFAULT, Judgement::Pass { alternative: Some("OLD checks the memslot first") })]
-    #[case::second_alternative(one_of(), EINVAL, Judgement::Pass { alternative: Some("NEW validates keys first") })]
-    #[case::known_regression(one_of(), Outcome::Value(5), Judgement::Fail { hint: Some("fixed by X") })]
+    #[case::first_alternative(one_of(), EFAULT, pass(Some("OLD checks the memslot first")))]
+    #[case::second_alternative(one_of(), EINVAL, pass(Some("NEW validates keys first")))]
+    #[case::known_regression(one_of(), Outcome::Value(5), Judgement::Fail { hint: Some("known regression: fixed by X".into()) })]
     #[case::unlisted(one_of(), Outcome::OK, Judgement::Fail { hint: None })]
+    #[case::known_bug_seen_where_known(with_bug(true), Outcome::Value(5), Judgement::KnownBug { bug: "bug B" })]
+    #[case::known_bug_seen_elsewhere(with_bug(false), Outcome::Value(5), Judgement::Fail { hint: Some("this is a documented kernel bug (bug B), but this kernel is not one where it is known".into()) })]
+    #[case::known_bug_not_seen(with_bug(true), Outcome::OK, Judgement::Pass { alternative: Some("the documented answer"), bug_not_seen: Some("bug B") })]
+    #[case::bug_not_known_here_not_seen(
+        with_bug(false),
+        Outcome::OK,
+        pass(Some("the documented answer"))
+    )]
+    #[case::neither_answer_nor_bug(with_bug(true), EINVAL, Judgement::Fail { hint: None })]
     fn judgement(#[case] expected: Expected, #[case] actual: Outcome, #[case] want: Judgement) {
         assert_eq!(judge(&expected, actual), want);
     }
@@ -212,6 +270,14 @@ mod tests {
         let text = one_of().to_string();
         assert!(text.contains("EFAULT") && text.contains("EINVAL"), "{text}");
         assert!(!text.contains("fixed by X"), "{text}");
+    }
+
+    #[test]
+    fn known_bug_is_not_listed_as_accepted_and_is_not_a_failure() {
+        let text = with_bug(true).to_string();
+        assert_eq!(text, "one of: 0 (the documented answer)");
+        assert!(judge(&with_bug(true), Outcome::Value(5)).passed());
+        assert!(!judge(&with_bug(false), Outcome::Value(5)).passed());
     }
 
     #[test]

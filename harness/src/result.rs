@@ -12,6 +12,19 @@ pub enum Status {
     Skip,
     /// The case could not be judged: it panicked, crashed or timed out.
     Error,
+    /// The case met a documented kernel bug on a kernel where that bug is known
+    /// (`CaseReport::known_bug` names it): reported, counted, not a failure unless `--strict`.
+    KnownBug,
+}
+
+/// A documented kernel bug a case knows of on this kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownBug {
+    /// The bug in one line, with the kernel code that has it.
+    pub bug: String,
+    /// Whether this run showed it. `false`: the kernel is one where the bug is known, but the
+    /// case did not see it (the kernel may have the fix).
+    pub seen: bool,
 }
 
 /// What a case body reports about itself.
@@ -25,6 +38,9 @@ pub struct CaseReport {
     /// Observations worth reporting even on a pass: which accepted alternative this kernel
     /// showed, documentation deviations.
     pub notes: Vec<String>,
+    /// The documented kernel bug this case knows of on this kernel, seen or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_bug: Option<KnownBug>,
 }
 
 impl CaseReport {
@@ -34,6 +50,7 @@ impl CaseReport {
             summary: summary.into(),
             details: vec![],
             notes: vec![],
+            known_bug: None,
         }
     }
     pub fn fail(summary: impl Into<String>) -> Self {
@@ -42,6 +59,7 @@ impl CaseReport {
             summary: summary.into(),
             details: vec![],
             notes: vec![],
+            known_bug: None,
         }
     }
     pub fn skip(reason: impl Into<String>) -> Self {
@@ -50,6 +68,7 @@ impl CaseReport {
             summary: reason.into(),
             details: vec![],
             notes: vec![],
+            known_bug: None,
         }
     }
     pub fn error(summary: impl Into<String>) -> Self {
@@ -58,7 +77,59 @@ impl CaseReport {
             summary: summary.into(),
             details: vec![],
             notes: vec![],
+            known_bug: None,
         }
+    }
+    /// The case met the documented kernel bug `bug` where it is known; `summary` says what it
+    /// saw.
+    pub fn known_bug(bug: impl Into<String>, summary: impl Into<String>) -> Self {
+        Self {
+            status: Status::KnownBug,
+            summary: summary.into(),
+            details: vec![],
+            notes: vec![],
+            known_bug: Some(KnownBug {
+                bug: bug.into(),
+                seen: true,
+            }),
+        }
+    }
+    /// The kernel is one where `bug` is known, but this case did not see it: the report keeps
+    /// its status and says so in a note.
+    pub fn with_bug_not_seen(mut self, bug: impl Into<String>) -> Self {
+        let bug = bug.into();
+        self.notes.push(format!(
+            "known kernel bug not seen: {bug}; it may be fixed in this kernel"
+        ));
+        self.known_bug = Some(KnownBug { bug, seen: false });
+        self
+    }
+    /// The bug text when this case saw a known kernel bug (also after `--strict` made it a
+    /// failure).
+    pub fn bug_seen(&self) -> Option<&str> {
+        self.known_bug
+            .as_ref()
+            .filter(|b| b.seen)
+            .map(|b| b.bug.as_str())
+    }
+    /// The bug text when a known kernel bug was expected here but not seen.
+    pub fn bug_not_seen(&self) -> Option<&str> {
+        self.known_bug
+            .as_ref()
+            .filter(|b| !b.seen)
+            .map(|b| b.bug.as_str())
+    }
+    /// `--strict`: a known kernel bug becomes a failure (it stays listed as a known bug).
+    pub fn strict(mut self) -> Self {
+        if self.status == Status::KnownBug {
+            self.status = Status::Fail;
+            let bug = self.bug_seen().unwrap_or_default().to_string();
+            self.summary = format!(
+                "known kernel bug (failing with --strict): {bug}: {}",
+                self.summary
+            );
+        }
+        self
     }
     pub fn with_details(mut self, details: Vec<String>) -> Self {
         self.details.extend(details);
@@ -104,6 +175,10 @@ pub struct Counts {
     pub failed: usize,
     pub skipped: usize,
     pub errors: usize,
+    /// Known kernel bugs seen (status `KnownBug`; with `--strict` they count as failed instead).
+    pub known_bugs: usize,
+    /// Passed cases whose known kernel bug was not seen (also counted in `passed`).
+    pub bugs_not_seen: usize,
 }
 
 impl RunRecord {
@@ -120,6 +195,10 @@ pub fn counts<'a>(results: impl Iterator<Item = &'a CaseResult>) -> Counts {
             Status::Fail => c.failed += 1,
             Status::Skip => c.skipped += 1,
             Status::Error => c.errors += 1,
+            Status::KnownBug => c.known_bugs += 1,
+        }
+        if r.report.status == Status::Pass && r.report.bug_not_seen().is_some() {
+            c.bugs_not_seen += 1;
         }
     }
     c
@@ -169,6 +248,17 @@ pub(crate) mod tests {
                     "beta",
                     CaseReport::error("timed out after 30 s and was killed"),
                 ),
+                result(
+                    "alpha::a::bug_not_seen",
+                    "alpha",
+                    CaseReport::pass("2 checks passed").with_bug_not_seen("bug B drops a key"),
+                ),
+                result(
+                    "beta::b::known_bug",
+                    "beta",
+                    CaseReport::known_bug("bug A drops a key", "key read back 0x00, expected 0x30")
+                        .with_details(vec!["known here: classic gmap".into()]),
+                ),
             ],
             started: SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000),
             duration: Duration::from_millis(12),
@@ -181,11 +271,46 @@ pub(crate) mod tests {
         assert_eq!(
             sample_run().counts(),
             Counts {
-                passed: 1,
+                passed: 2,
                 failed: 1,
                 skipped: 1,
-                errors: 1
+                errors: 1,
+                known_bugs: 1,
+                bugs_not_seen: 1,
             }
+        );
+    }
+
+    #[test]
+    fn known_bug_survives_the_trip_between_processes() {
+        for r in sample_run().results {
+            let json = serde_json::to_string(&r.report).unwrap();
+            let back: CaseReport = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, r.report, "{json}");
+        }
+        // A report without the field (an older child) still reads.
+        let old = r#"{"status":"Pass","summary":"s","details":[],"notes":[]}"#;
+        assert_eq!(
+            serde_json::from_str::<CaseReport>(old).unwrap(),
+            CaseReport::pass("s")
+        );
+    }
+
+    #[test]
+    fn strict_turns_a_known_bug_into_a_failure_that_stays_listed() {
+        let r = CaseReport::known_bug("bug A", "key read back 0").strict();
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(
+            r.summary,
+            "known kernel bug (failing with --strict): bug A: key read back 0"
+        );
+        assert_eq!(r.bug_seen(), Some("bug A"));
+        let not_seen = CaseReport::pass("ok").with_bug_not_seen("bug A").strict();
+        assert_eq!(not_seen.status, Status::Pass);
+        assert_eq!(not_seen.bug_not_seen(), Some("bug A"));
+        assert_eq!(
+            not_seen.notes,
+            ["known kernel bug not seen: bug A; it may be fixed in this kernel"]
         );
     }
 }

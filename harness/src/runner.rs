@@ -4,6 +4,7 @@
 //! one case. The reporters only ever see the collected `RunRecord`.
 
 use crate::cli::HarnessArgs;
+use crate::console::Console;
 use crate::result::{CaseReport, CaseResult, RunRecord, Status};
 use libtest_mimic::{Completion, Failed, Trial};
 use std::io::Read;
@@ -60,7 +61,8 @@ pub struct RunPlan {
 const RESULT_MARKER: &str = "@@kvm-conformance-result@@ ";
 
 /// Run the plan as the command line says and return the process exit status:
-/// 0 nothing failed, 1 a case failed, 2 the run itself could not be done.
+/// 0 nothing failed, 1 a case failed, 2 the run itself could not be done. A known kernel bug
+/// is not a failure unless `--strict`.
 pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
     let seed = args.seed.unwrap_or_else(random_seed);
     let ctx = CaseContext {
@@ -115,10 +117,42 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         .cloned()
         .collect();
     let order: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
+    let mut libtest = args.libtest.clone();
+    // Pretty and terse go through our console (libtest-mimic's printer has no known-bug
+    // outcome); KTAP owns stdout. libtest-mimic's own lines then go nowhere.
+    let console = if args.ktap || listing {
+        None
+    } else {
+        let probe: Vec<Trial> = cases
+            .iter()
+            .map(|c| Trial::test(c.id.clone(), || Ok(())).with_ignored_flag(c.ignored))
+            .collect();
+        let shown: Vec<&Trial> = probe
+            .iter()
+            .filter(|t| !libtest.is_filtered_out(t))
+            .collect();
+        let names: Vec<&str> = shown.iter().map(|t| t.name()).collect();
+        match Console::new(&libtest, &names) {
+            Ok(Some(con)) => {
+                con.title(shown.len());
+                for t in shown.iter().filter(|t| libtest.is_ignored(t)) {
+                    con.not_run(t.name());
+                }
+                Some((con, probe.len() - shown.len()))
+            }
+            Ok(None) => None,
+            Err(e) => return fail_run(&format!("cannot write the log file: {e}")),
+        }
+    };
+    if args.ktap || console.is_some() {
+        libtest.logfile = Some("/dev/null".into());
+    }
+    let console = console.map(|(con, filtered_out)| (Arc::new(con), filtered_out));
     let trials = cases
         .into_iter()
         .map(|case| {
             let results = Arc::clone(&results);
+            let console = console.as_ref().map(|(con, _)| Arc::clone(con));
             let args = args.clone();
             let rerun = format!("{rerun_prefix} --exact '{}'", case.id);
             let ignored = case.ignored;
@@ -129,7 +163,12 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
                 } else {
                     run_in_child(&args, &case, &ctx)
                 };
-                let outcome = to_trial_outcome(&report, &output, &rerun);
+                let report = if args.strict { report.strict() } else { report };
+                let failure = failure_message(&report, &output, &rerun);
+                if let Some(con) = &console {
+                    con.finished(&case.id, &report, failure.clone());
+                }
+                let outcome = to_trial_outcome(&report, failure);
                 results.lock().unwrap().push(CaseResult {
                     id: case.id.clone(),
                     suite: case.suite.clone(),
@@ -145,14 +184,12 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         })
         .collect();
 
-    let mut libtest = args.libtest.clone();
-    if args.ktap {
-        // KTAP owns stdout; libtest-mimic's own lines go nowhere.
-        libtest.logfile = Some("/dev/null".into());
-    }
     let conclusion = libtest_mimic::run(&libtest, trials);
     if listing {
         return ExitCode::SUCCESS;
+    }
+    if let Some((con, filtered_out)) = &console {
+        con.finish(*filtered_out, clock.elapsed());
     }
 
     let mut collected = std::mem::take(&mut *results.lock().unwrap());
@@ -183,6 +220,7 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         c.failed + c.errors,
         c.skipped
     )];
+    summary.extend(known_bug_lines(&record, args.strict));
     let mut detail = format!("{:.2} s", record.duration.as_secs_f64());
     if c.errors > 0 {
         detail.push_str(&format!(
@@ -227,10 +265,59 @@ fn check_unique_ids(cases: &[Case]) -> Result<(), String> {
     Ok(())
 }
 
-fn to_trial_outcome(report: &CaseReport, output: &str, rerun: &str) -> Result<Completion, Failed> {
+/// The closing summary's lines about known kernel bugs: the ones seen (`known kernel bugs: 1
+/// (id: bug)`) and the ones expected here but not seen; nothing when there are none.
+pub(crate) fn known_bug_lines(record: &RunRecord, strict: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let seen: Vec<String> = record
+        .results
+        .iter()
+        .filter_map(|r| r.report.bug_seen().map(|b| format!("{}: {b}", r.id)))
+        .collect();
+    if !seen.is_empty() {
+        let strict = if strict {
+            ", failing with --strict"
+        } else {
+            ""
+        };
+        lines.push(format!(
+            "known kernel bugs: {}{strict} ({})",
+            seen.len(),
+            seen.join("; ")
+        ));
+    }
+    let not_seen: Vec<String> = record
+        .results
+        .iter()
+        .filter(|r| r.report.status == Status::Pass)
+        .filter_map(|r| r.report.bug_not_seen().map(|b| format!("{}: {b}", r.id)))
+        .collect();
+    if !not_seen.is_empty() {
+        lines.push(format!(
+            "known kernel bugs not seen (they may be fixed in this kernel): {} ({})",
+            not_seen.len(),
+            not_seen.join("; ")
+        ));
+    }
+    lines
+}
+
+fn to_trial_outcome(report: &CaseReport, failure: Option<String>) -> Result<Completion, Failed> {
     match report.status {
         Status::Pass => Ok(Completion::Completed),
         Status::Skip => Ok(Completion::ignored_with(&report.summary)),
+        Status::KnownBug => Ok(Completion::ignored_with(format!(
+            "known kernel bug: {}",
+            report.bug_seen().unwrap_or(&report.summary)
+        ))),
+        Status::Fail | Status::Error => Err(failure.unwrap_or_default().into()),
+    }
+}
+
+/// The console text of a failed case: summary, details, notes, output, rerun command.
+fn failure_message(report: &CaseReport, output: &str, rerun: &str) -> Option<String> {
+    match report.status {
+        Status::Pass | Status::Skip | Status::KnownBug => None,
         Status::Fail | Status::Error => {
             let mut msg = report.summary.clone();
             for line in report.details.iter().chain(report.notes.iter()) {
@@ -242,7 +329,7 @@ fn to_trial_outcome(report: &CaseReport, output: &str, rerun: &str) -> Result<Co
                 msg.push_str(&output.trim_end().replace('\n', "\n    "));
             }
             msg.push_str(&format!("\n  rerun: {rerun}"));
-            Err(msg.into())
+            Some(msg)
         }
     }
 }
@@ -447,6 +534,17 @@ fn write_reports(
     {
         text.push_str(&format!("\nFAILED {}\n{}", r.id, crate::junit::describe(r)));
     }
+    for r in record
+        .results
+        .iter()
+        .filter(|r| r.report.status == Status::KnownBug)
+    {
+        text.push_str(&format!(
+            "\nKNOWN KERNEL BUG {}\n{}",
+            r.id,
+            crate::junit::describe(r)
+        ));
+    }
     std::fs::write(dir.join("summary.txt"), text)?;
     // Point `latest` at this run, replacing the old link atomically.
     let name = dir.file_name().expect("run dir has a name");
@@ -479,4 +577,125 @@ fn utc_stamp(t: SystemTime) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::tests::sample_run;
+    use clap::Parser;
+    use rstest::rstest;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        harness: HarnessArgs,
+    }
+
+    fn args(extra: &[&str]) -> HarnessArgs {
+        let mut argv = vec![
+            "kvm-conformance",
+            "-q",
+            "--in-process",
+            "--test-threads",
+            "1",
+            "--logfile",
+            "/dev/null",
+        ];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).unwrap().harness
+    }
+
+    fn case(id: &str, report: fn() -> CaseReport) -> Case {
+        Case {
+            id: id.into(),
+            suite: "t".into(),
+            seed_section: "the runner's own test".into(),
+            ignored: false,
+            body: Arc::new(move |_| report()),
+        }
+    }
+
+    fn plan() -> RunPlan {
+        RunPlan {
+            name: "kvm-conformance".into(),
+            suites: vec!["t".into()],
+            cases: vec![
+                case("t::a::pass", || CaseReport::pass("fine")),
+                case("t::a::known_bug", || {
+                    CaseReport::known_bug("bug A drops a key", "key read back 0x00")
+                }),
+                case("t::a::not_seen", || {
+                    CaseReport::pass("fine").with_bug_not_seen("bug B")
+                }),
+            ],
+            properties: vec![("backend".into(), "simulated".into())],
+            banner: vec![],
+            rerun_args: vec![],
+            unusable: None,
+        }
+    }
+
+    #[test]
+    fn summary_lines_list_known_bugs_seen_and_not_seen() {
+        let run = sample_run();
+        assert_eq!(
+            known_bug_lines(&run, false),
+            [
+                "known kernel bugs: 1 (beta::b::known_bug: bug A drops a key)",
+                "known kernel bugs not seen (they may be fixed in this kernel): 1 (alpha::a::bug_not_seen: bug B drops a key)",
+            ]
+        );
+        let mut strict = sample_run();
+        for r in &mut strict.results {
+            r.report = r.report.clone().strict();
+        }
+        assert_eq!(
+            known_bug_lines(&strict, true)[0],
+            "known kernel bugs: 1, failing with --strict (beta::b::known_bug: bug A drops a key)"
+        );
+        let mut none = sample_run();
+        none.results.retain(|r| r.report.known_bug.is_none());
+        assert!(known_bug_lines(&none, false).is_empty());
+    }
+
+    /// A known kernel bug is not red by default; `--strict` makes it a failure (exit 1). The
+    /// summary file lists it either way.
+    #[rstest]
+    #[case::default(&[], "ExitCode(unix_exit_status(0))", "known kernel bugs: 1 (t::a::known_bug: bug A drops a key)")]
+    #[case::strict(&["--strict"], "ExitCode(unix_exit_status(1))", "known kernel bugs: 1, failing with --strict (t::a::known_bug: bug A drops a key)")]
+    fn exit_status_and_summary(#[case] extra: &[&str], #[case] exit: &str, #[case] bug_line: &str) {
+        let dir = std::env::temp_dir().join(format!(
+            "harness-runner-{}-{}",
+            std::process::id(),
+            extra.len()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut a = vec!["--report-dir", dir.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        let code = run(&args(&a), plan());
+        assert_eq!(format!("{code:?}"), exit);
+        let summary = std::fs::read_to_string(dir.join("latest/summary.txt")).unwrap();
+        let lines: Vec<&str> = summary.lines().collect();
+        let failed = if extra.is_empty() { 0 } else { 1 };
+        assert_eq!(
+            lines[0],
+            format!("kvm-conformance: {} passed, {failed} failed, 0 skipped", 2)
+        );
+        assert_eq!(lines[1], bug_line);
+        assert_eq!(
+            lines[2],
+            "known kernel bugs not seen (they may be fixed in this kernel): 1 (t::a::not_seen: bug B)"
+        );
+        let block = if extra.is_empty() {
+            "\nKNOWN KERNEL BUG t::a::known_bug\nkey read back 0x00\n"
+        } else {
+            "\nFAILED t::a::known_bug\nknown kernel bug (failing with --strict): bug A drops a key: key read back 0x00\n"
+        };
+        assert!(summary.contains(block), "{summary}");
+        let ktap = std::fs::read_to_string(dir.join("latest/results.ktap")).unwrap();
+        let xfail = ktap.contains("    ok 2 t::a::known_bug # XFAIL bug A drops a key\n");
+        assert_eq!(xfail, extra.is_empty(), "{ktap}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

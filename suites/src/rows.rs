@@ -4,7 +4,7 @@
 
 use fixtures::host::{open_kvm, SystemFd};
 use fixtures::raw::{Backend, Kernel, SysResult};
-use harness::{judge, CaseContext, CaseReport, Expected, Judgement, Outcome};
+use harness::{judge, AltKind, CaseContext, CaseReport, Expected, Judgement, Outcome};
 use std::fmt::Display;
 use std::sync::Arc;
 
@@ -300,11 +300,36 @@ pub fn bad_argument_cases(
     cases
 }
 
+/// A documented kernel bug, and whether this kernel is one where it is known. Where it is known,
+/// meeting it is a known kernel bug (reported and counted, a failure only with `--strict`);
+/// anywhere else meeting it is a failure. `here` comes from a host fact, never a version number.
+#[derive(Debug, Clone)]
+pub struct KnownBug {
+    /// The bug in one line: what the kernel does wrong and the kernel code that does it.
+    pub bug: &'static str,
+    /// This kernel is one where the bug is known.
+    pub here: bool,
+    /// The host fact that decided `here`, for the report.
+    pub fact: String,
+}
+
+/// A known kernel bug one check met.
+struct BugSeen {
+    bug: String,
+    summary: String,
+    details: Vec<String>,
+}
+
 /// Collects the checks of one case; each failing check ends the case with a report.
 #[derive(Default)]
 pub struct Checker {
     notes: Vec<String>,
     checks: usize,
+    /// A known kernel bug met where it is known: the case ends as a known kernel bug unless a
+    /// later check fails.
+    bug_seen: Option<BugSeen>,
+    /// A known kernel bug expected here but not seen.
+    bug_not_seen: Option<String>,
 }
 
 pub type Step<T> = Result<T, CaseReport>;
@@ -312,6 +337,18 @@ pub type Step<T> = Result<T, CaseReport>;
 impl Checker {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A failing check's report, with the notes so far (and the known bug met before it).
+    fn failure(&mut self, report: CaseReport) -> CaseReport {
+        let mut report = report.with_notes(std::mem::take(&mut self.notes));
+        if let Some(b) = &self.bug_seen {
+            report = report.with_note(format!(
+                "before this failure the case met a known kernel bug: {} ({})",
+                b.bug, b.summary
+            ));
+        }
+        report
     }
 
     /// Judge one ioctl call. `what` names the call ("KVM_SET_USER_MEMORY_REGION on the VM fd"),
@@ -326,29 +363,45 @@ impl Checker {
         let expected = expected.into();
         let actual = Outcome::from(actual);
         self.checks += 1;
+        let details = |expected: &Expected| {
+            vec![
+                format!("expected: {expected}"),
+                format!("actual:   {actual}{}", positive_hint(actual)),
+                format!("call:     {what}"),
+                format!("argument: {arg}"),
+            ]
+        };
         match judge(&expected, actual) {
-            Judgement::Pass { alternative } => {
+            Judgement::Pass {
+                alternative,
+                bug_not_seen,
+            } => {
                 if let Some(why) = alternative {
                     self.notes
                         .push(format!("{what}: this kernel showed {actual}: {why}"));
                 }
+                if let Some(bug) = bug_not_seen {
+                    self.bug_not_seen.get_or_insert_with(|| bug.to_string());
+                }
+                Ok(actual)
+            }
+            Judgement::KnownBug { bug } => {
+                self.bug_seen.get_or_insert_with(|| BugSeen {
+                    bug: bug.to_string(),
+                    summary: format!("{what}: got {actual}, the known kernel bug"),
+                    details: details(&expected),
+                });
                 Ok(actual)
             }
             Judgement::Fail { hint } => {
-                let mut details = vec![
-                    format!("expected: {expected}"),
-                    format!("actual:   {actual}{}", positive_hint(actual)),
-                    format!("call:     {what}"),
-                    format!("argument: {arg}"),
-                ];
+                let mut details = details(&expected);
                 if let Some(h) = hint {
-                    details.push(format!("hint:     known regression: {h}"));
+                    details.push(format!("hint:     {h}"));
                 }
-                Err(
+                Err(self.failure(
                     CaseReport::fail(format!("{what}: expected {expected}, got {actual}"))
-                        .with_details(details)
-                        .with_notes(std::mem::take(&mut self.notes)),
-                )
+                        .with_details(details),
+                ))
             }
         }
     }
@@ -367,8 +420,56 @@ impl Checker {
         if ok {
             Ok(())
         } else {
-            Err(CaseReport::fail(what()).with_notes(std::mem::take(&mut self.notes)))
+            Err(self.failure(CaseReport::fail(what())))
         }
+    }
+
+    /// A semantic check that can meet a documented kernel bug: `seen` says the bug showed,
+    /// `what` describes what was seen. Where the bug is known (`bug.here`), seeing it makes the
+    /// case a known kernel bug (the checks go on; a later failing check still fails the case)
+    /// and not seeing it passes with a note that the kernel may have the fix; anywhere else
+    /// seeing it is a failure. The note names the host fact that decided.
+    pub fn known_bug(
+        &mut self,
+        bug: &KnownBug,
+        seen: bool,
+        what: impl FnOnce() -> String,
+    ) -> Step<()> {
+        self.checks += 1;
+        let where_known = if bug.here {
+            "a kernel where it is known"
+        } else {
+            "not a kernel where it is known"
+        };
+        self.notes.push(format!(
+            "known kernel bug check: this is {where_known}: {}",
+            bug.fact
+        ));
+        match (seen, bug.here) {
+            (true, true) => {
+                self.bug_seen.get_or_insert_with(|| BugSeen {
+                    bug: bug.bug.to_string(),
+                    summary: what(),
+                    details: vec![],
+                });
+                Ok(())
+            }
+            (true, false) => Err(self.failure(CaseReport::fail(what()).with_details(vec![format!(
+                "hint: this is a documented kernel bug ({}), but this kernel is not one where it is known",
+                bug.bug
+            )]))),
+            (false, true) => {
+                self.bug_not_seen.get_or_insert_with(|| bug.bug.to_string());
+                Ok(())
+            }
+            (false, false) => Ok(()),
+        }
+    }
+
+    /// The fixture's own setup did not hold: the case ends before the rule under test, with a
+    /// report that says so (`setup failed: ...`) and names the cause in `details`.
+    pub fn setup_failed(&mut self, what: impl Display, details: Vec<String>) -> CaseReport {
+        self.failure(CaseReport::fail(format!("setup failed: {what}")).with_details(details))
     }
 
     /// Record an observation that goes into the report even on a pass.
@@ -376,10 +477,18 @@ impl Checker {
         self.notes.push(n.into());
     }
 
-    /// The case passed all its checks.
+    /// The case passed all its checks (or met a known kernel bug where it is known).
     pub fn pass(self) -> Step<CaseReport> {
         assert!(self.checks > 0, "a case must check something");
-        Ok(CaseReport::pass(format!("{} checks passed", self.checks)).with_notes(self.notes))
+        let report = match self.bug_seen {
+            Some(b) => CaseReport::known_bug(b.bug, b.summary).with_details(b.details),
+            None => CaseReport::pass(format!("{} checks passed", self.checks)),
+        }
+        .with_notes(self.notes);
+        Ok(match self.bug_not_seen {
+            Some(bug) if report.status == harness::Status::Pass => report.with_bug_not_seen(bug),
+            _ => report,
+        })
     }
 }
 
@@ -413,7 +522,7 @@ pub fn alt(outcome: impl Into<Outcome>, because: &'static str) -> harness::Alter
     harness::Alternative {
         outcome: outcome.into(),
         because,
-        regression: false,
+        kind: AltKind::Accepted,
     }
 }
 
@@ -422,6 +531,128 @@ pub fn regression(outcome: impl Into<Outcome>, hint: &'static str) -> harness::A
     harness::Alternative {
         outcome: outcome.into(),
         because: hint,
-        regression: true,
+        kind: AltKind::Regression,
+    }
+}
+
+/// A documented kernel bug's outcome: a known kernel bug where `known_here` (decided from a
+/// host fact, e.g. in an `Expect::Host` row), a failure anywhere else.
+pub fn known_bug(
+    outcome: impl Into<Outcome>,
+    bug: &'static str,
+    known_here: bool,
+) -> harness::Alternative {
+    harness::Alternative {
+        outcome: outcome.into(),
+        because: bug,
+        kind: AltKind::KnownBug { known_here },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harness::Status;
+    use nix::errno::Errno::{EBADF, EINVAL};
+    use rstest::rstest;
+
+    const BUG: &str = "bug A drops a key";
+
+    fn bug(here: bool) -> KnownBug {
+        KnownBug {
+            bug: BUG,
+            here,
+            fact: "fact F".into(),
+        }
+    }
+
+    /// One semantic check through `Checker::known_bug`, then the case's report.
+    fn semantic(here: bool, seen: bool) -> CaseReport {
+        let mut c = Checker::new();
+        match c.known_bug(&bug(here), seen, || "key read back 0x00".into()) {
+            Ok(()) => c.pass().unwrap_or_else(|r| r),
+            Err(r) => r,
+        }
+    }
+
+    #[rstest]
+    #[case::seen_where_known(true, true, Status::KnownBug, Some(true))]
+    #[case::not_seen_where_known(true, false, Status::Pass, Some(false))]
+    #[case::seen_elsewhere(false, true, Status::Fail, None)]
+    #[case::not_seen_elsewhere(false, false, Status::Pass, None)]
+    fn semantic_known_bug(
+        #[case] here: bool,
+        #[case] seen: bool,
+        #[case] status: Status,
+        #[case] bug_seen: Option<bool>,
+    ) {
+        let r = semantic(here, seen);
+        assert_eq!(r.status, status, "{r:?}");
+        assert_eq!(r.known_bug.as_ref().map(|b| b.seen), bug_seen, "{r:?}");
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.starts_with("known kernel bug check: ") && n.ends_with("fact F")),
+            "the deciding fact is in the notes: {r:?}"
+        );
+        if status == Status::Fail {
+            assert_eq!(r.summary, "key read back 0x00");
+            assert!(
+                r.details[0].contains("documented kernel bug (bug A drops a key)"),
+                "{r:?}"
+            );
+        }
+        if status == Status::KnownBug {
+            assert_eq!(r.summary, "key read back 0x00");
+            assert_eq!(r.bug_seen(), Some(BUG));
+        }
+    }
+
+    #[test]
+    fn a_later_failure_beats_a_known_bug_and_names_it() {
+        let mut c = Checker::new();
+        c.known_bug(&bug(true), true, || "key read back 0x00".into())
+            .unwrap();
+        let r = c
+            .ensure(false, || "second SET did not read back".into())
+            .unwrap_err();
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("met a known kernel bug: bug A")),
+            "{r:?}"
+        );
+    }
+
+    #[rstest]
+    #[case::seen(true, EBADF, Status::KnownBug)]
+    #[case::elsewhere(false, EBADF, Status::Fail)]
+    #[case::not_seen(true, EINVAL, Status::Pass)]
+    fn call_with_a_known_bug_alternative(
+        #[case] known_here: bool,
+        #[case] actual: nix::errno::Errno,
+        #[case] status: Status,
+    ) {
+        let mut c = Checker::new();
+        let expected = Expected::OneOf(vec![
+            alt(EINVAL, "the answer"),
+            known_bug(EBADF, BUG, known_here),
+        ]);
+        let r = match c.call("close", &"fd -1", expected, Err(actual)) {
+            Ok(_) => c.pass().unwrap_or_else(|r| r),
+            Err(r) => r,
+        };
+        assert_eq!(r.status, status, "{r:?}");
+        match status {
+            Status::KnownBug => assert_eq!(r.bug_seen(), Some(BUG)),
+            Status::Pass => assert_eq!(r.bug_not_seen(), Some(BUG)),
+            _ => assert!(
+                r.details
+                    .iter()
+                    .any(|d| d.starts_with("hint:     this is a documented kernel bug")),
+                "{r:?}"
+            ),
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Cases that check the harness itself, not KVM: a deliberately wrong expectation, a panic, a
-//! crash and a hang must each be reported as such (a harness that always passes is caught).
+//! crash and a hang must each be reported as such (a harness that always passes is caught), and
+//! a known kernel bug must come out as one (and `--strict` must fail it).
 //! Only present when `KVM_CONFORMANCE_SELFTEST=1`; the end-to-end tests use them.
 
+use crate::rows::{alt, known_bug, Checker, KnownBug};
 use harness::{judge, CaseReport, Expected, Judgement, Outcome};
 use nix::errno::Errno;
 use std::sync::Arc;
@@ -26,10 +28,47 @@ fn selftest(id: &str, body: fn() -> CaseReport) -> harness::Case {
 fn close_minus_one(expected: Expected) -> CaseReport {
     let actual = Outcome::from(nix::unistd::close(-1).map(|()| 0));
     match judge(&expected, actual) {
-        Judgement::Pass { .. } => CaseReport::pass("close(-1) as expected"),
+        Judgement::Pass { .. } | Judgement::KnownBug { .. } => {
+            CaseReport::pass("close(-1) as expected")
+        }
         Judgement::Fail { .. } => {
             CaseReport::fail(format!("close(-1): expected {expected}, got {actual}"))
         }
+    }
+}
+
+/// The pretended bug of the two known-bug self-tests.
+pub const SELFTEST_BUG: &str =
+    "selftest: close(-1) fails with EBADF (pretended to be a kernel bug)";
+
+/// close(-1) through the row machinery, with EBADF playing a documented kernel bug known on this
+/// kernel: the call path (an outcome alternative of kind known bug) sees it.
+fn known_bug_seen() -> CaseReport {
+    let mut c = Checker::new();
+    let expected = Expected::OneOf(vec![
+        alt(Outcome::OK, "the pretended right answer"),
+        known_bug(Errno::EBADF, SELFTEST_BUG, true),
+    ]);
+    let r = nix::unistd::close(-1).map(|()| 0);
+    if let Err(report) = c.call("close(-1)", &"fd -1", expected, r) {
+        return report;
+    }
+    c.pass().unwrap_or_else(|r| r)
+}
+
+/// The semantic path: the bug is "close(-1) succeeds", which it does not, so the bug is not
+/// seen on a kernel where it is known.
+fn known_bug_not_seen() -> CaseReport {
+    let mut c = Checker::new();
+    let succeeded = nix::unistd::close(-1).is_ok();
+    let bug = KnownBug {
+        bug: "selftest: close(-1) succeeds (pretended to be a kernel bug)",
+        here: true,
+        fact: "selftest: every kernel pretends to be one where it is known".into(),
+    };
+    match c.known_bug(&bug, succeeded, || "close(-1) succeeded".into()) {
+        Ok(()) => c.pass().unwrap_or_else(|r| r),
+        Err(report) => report,
     }
 }
 
@@ -46,5 +85,7 @@ pub fn cases() -> Vec<harness::Case> {
             CaseReport::pass("woke up")
         }),
         selftest("skips", || CaseReport::skip("deliberate skip")),
+        selftest("known_bug_seen", known_bug_seen),
+        selftest("known_bug_not_seen", known_bug_not_seen),
     ]
 }

@@ -1,7 +1,10 @@
 //! The suite against the simulated s390 kernel: every generation passes except where a
-//! generation reproduces a known regression (then exactly those cases fail, with the hint),
-//! and every named mutant makes at least one case fail (the mutation score is printed).
+//! generation reproduces a known regression (then exactly those cases fail, with the hint) or a
+//! known kernel bug (then exactly that case is a known kernel bug), and every named mutant is
+//! caught (the mutation score is printed): it makes at least one case fail, or, for a mutant
+//! that removes a generation's known kernel bug, the case that knows the bug reports it not seen.
 
+use fixtures::sim::Mutant;
 use quick_junit::{Report, TestCaseStatus};
 use std::path::PathBuf;
 use std::process::Command;
@@ -11,10 +14,17 @@ const BIN: &str = env!("CARGO_BIN_EXE_kvm-conformance");
 struct Run {
     code: Option<i32>,
     failed: Vec<(String, String)>,
-    /// (case id, skip message)
+    /// (case id, skip message), known kernel bugs not included
     skipped: Vec<(String, String)>,
+    /// Cases reported as known kernel bugs (JUnit: skipped, type xfail).
+    known_bugs: Vec<String>,
+    /// Passed cases whose known kernel bug was not seen.
+    bugs_not_seen: Vec<String>,
     output: String,
 }
+
+/// The case that checks the classic gmap's key drop after a fault-in.
+const DROP_ROW: &str = "s390_skeys::set::key_kept_after_fault_in";
 
 fn simulated(extra: &[&str], tag: &str) -> Run {
     let dir: PathBuf =
@@ -42,26 +52,39 @@ fn simulated(extra: &[&str], tag: &str) -> Run {
     let xml = std::fs::read_to_string(dir.join("latest/junit.xml"))
         .unwrap_or_else(|e| panic!("{e}: {output}"));
     let report = Report::deserialize_from_str(&xml).unwrap();
-    let mut failed = Vec::new();
+    let (mut failed, mut known_bugs, mut bugs_not_seen) = (Vec::new(), Vec::new(), Vec::new());
     let mut skipped = Vec::new();
     for suite in &report.test_suites {
         for case in &suite.test_cases {
-            if let TestCaseStatus::Skipped { message, .. } = &case.status {
-                let text = message.as_ref().map(|m| m.to_string()).unwrap_or_default();
-                skipped.push((case.name.to_string(), text));
-            }
-            if let TestCaseStatus::NonSuccess {
-                description,
-                message,
-                ..
-            } = &case.status
-            {
-                let text = description
-                    .as_ref()
-                    .or(message.as_ref())
-                    .map(|d| d.to_string())
-                    .unwrap_or_default();
-                failed.push((case.name.to_string(), text));
+            match &case.status {
+                TestCaseStatus::NonSuccess {
+                    description,
+                    message,
+                    ..
+                } => {
+                    let text = description
+                        .as_ref()
+                        .or(message.as_ref())
+                        .map(|d| d.to_string())
+                        .unwrap_or_default();
+                    failed.push((case.name.to_string(), text));
+                }
+                TestCaseStatus::Skipped { ty: Some(ty), .. } if ty.as_str() == "xfail" => {
+                    known_bugs.push(case.name.to_string())
+                }
+                TestCaseStatus::Skipped { message, .. } => {
+                    let text = message.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                    skipped.push((case.name.to_string(), text));
+                }
+                TestCaseStatus::Success { .. }
+                    if case
+                        .system_out
+                        .as_ref()
+                        .is_some_and(|o| o.contains("note: known kernel bug not seen: ")) =>
+                {
+                    bugs_not_seen.push(case.name.to_string())
+                }
+                _ => {}
             }
         }
     }
@@ -70,6 +93,8 @@ fn simulated(extra: &[&str], tag: &str) -> Run {
         code: o.status.code(),
         failed,
         skipped,
+        known_bugs,
+        bugs_not_seen,
         output,
     }
 }
@@ -85,7 +110,41 @@ fn generations_6_1_6_12_and_7_2_pass() {
         );
         assert_eq!(r.code, Some(0), "{}", r.output);
         assert!(r.output.contains("SIMULATED s390 kernel"), "{}", r.output);
+        assert!(
+            r.bugs_not_seen.is_empty(),
+            "{generation}: {:?}",
+            r.bugs_not_seen
+        );
+        if generation == "6.12" {
+            // The classic gmap drops a key after a fault-in: the one row that checks it says so.
+            assert_eq!(r.known_bugs, [DROP_ROW], "{}", r.output);
+            assert!(
+                r.output
+                    .lines()
+                    .any(|l| l
+                        .starts_with(&format!("known kernel bugs: 1 ({DROP_ROW}: classic gmap: "))),
+                "{}",
+                r.output
+            );
+        } else {
+            assert!(r.known_bugs.is_empty(), "{generation}: {:?}", r.known_bugs);
+            assert!(!r.output.contains("known kernel bug"), "{}", r.output);
+        }
     }
+}
+
+#[test]
+fn strict_fails_the_known_kernel_bug_of_6_12() {
+    let r = simulated(
+        &["--sim-kernel", "6.12", "--strict", "s390_skeys::"],
+        "6.12-strict",
+    );
+    assert_eq!(r.code, Some(1), "{}", r.output);
+    let ids: Vec<&str> = r.failed.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, [DROP_ROW], "{}", r.output);
+    assert!(r.failed[0]
+        .1
+        .starts_with("known kernel bug (failing with --strict): classic gmap: "));
 }
 
 #[test]
@@ -173,16 +232,39 @@ fn every_mutant_is_killed() {
         names.len()
     );
     let mut survivors = Vec::new();
+    // Known kernel bugs of the generations, from runs without a mutant (made when needed).
+    let mut clean_bugs = std::collections::HashMap::new();
     for name in &names {
-        let r = simulated(&["--mutant", name], name);
-        if r.failed.is_empty() || r.code != Some(1) {
-            survivors.push(name.clone());
-        } else {
+        // A mutant of one generation runs there, the others on the default generation.
+        let generation = name
+            .parse::<Mutant>()
+            .ok()
+            .and_then(|m| m.generation())
+            .map(|g| g.version());
+        let mut args = vec!["--mutant", name.as_str()];
+        if let Some(g) = generation {
+            args.extend(["--sim-kernel", g]);
+        }
+        let r = simulated(&args, name);
+        if !r.failed.is_empty() && r.code == Some(1) {
             eprintln!(
                 "mutant {name:<40} killed by {} cases, e.g. {}",
                 r.failed.len(),
                 r.failed[0].0
             );
+            continue;
+        }
+        // A mutant that removes a known kernel bug cannot make a case fail (a kernel with the
+        // fix must pass): the case that knows the bug reports it not seen.
+        let gen = generation.unwrap_or("7.2");
+        let bugs = clean_bugs.entry(gen).or_insert_with(|| {
+            simulated(&["--sim-kernel", gen], &format!("clean-{gen}")).known_bugs
+        });
+        match r.bugs_not_seen.iter().find(|id| bugs.contains(id)) {
+            Some(id) if r.code == Some(0) => {
+                eprintln!("mutant {name:<40} caught: {id} reports its known kernel bug not seen")
+            }
+            _ => survivors.push(name.clone()),
         }
     }
     let killed = names.len() - survivors.len();
