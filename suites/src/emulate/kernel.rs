@@ -440,7 +440,8 @@ pub fn own_kernel(image: &Path, kvm_module: Option<&Path>) -> BootKernel {
         });
         // In a build tree kvm.ko is arch/s390/kvm/kvm.ko and the DASD driver is under
         // drivers/s390/block/; in an installed tree both are below lib/modules/V/kernel.
-        let near: Vec<PathBuf> = kvm.ancestors().nth(3).map(walk).unwrap_or_default();
+        // Four levels up from kvm.ko is the directory that holds both arch/ and drivers/.
+        let near: Vec<PathBuf> = kvm.ancestors().nth(4).map(walk).unwrap_or_default();
         let find = |name: &str| {
             near.iter()
                 .find(|p| p.file_name().and_then(|n| n.to_str()) == Some(name))
