@@ -6,7 +6,7 @@
 
 use super::console::{tail, ConsoleState};
 use super::Error;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -271,8 +271,6 @@ pub fn run(
                 text.push_str(line);
                 text.push('\n');
             }
-        } else {
-            let _ = reader.seek(SeekFrom::Current(0));
         }
         if last_tick.elapsed() >= tick_every {
             tick(&state, start.elapsed());
