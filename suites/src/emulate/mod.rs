@@ -147,6 +147,8 @@ fn parse(args: &[String]) -> Result<Options, Error> {
                 value("--color")?;
             }
             "--list" => o.list = true,
+            // The rerun lines the guest prints carry `--backend live`: accept that one.
+            "--backend" if value("--backend")? == "live" => {}
             "--logfile" | "--backend" | "--sim-kernel" | "--mutant" | "--child-case" => {
                 return Err(Error::usage(format!(
                     "{name} is not available with --emulate-s390"
@@ -757,6 +759,25 @@ mod tests {
             o.launcher.ends_with("--emulate-s390 6.12"),
             "{}",
             o.launcher
+        );
+    }
+
+    #[test]
+    fn a_printed_rerun_line_parses() {
+        let o = parse(&args(&[
+            "--emulate-s390",
+            "7.2",
+            "--backend",
+            "live",
+            "--seed",
+            "5",
+            "--exact",
+            "a::b",
+        ]))
+        .unwrap();
+        assert_eq!(
+            o.guest_args[..4],
+            args(&["--seed", "5", "--exact", "a::b"])[1..]
         );
     }
 
