@@ -461,6 +461,13 @@ fn run_one(
         shown.update(opts, s, t)
     })?;
     let times = shown.times();
+    // The console drops lines: a guest that stopped without its last markers may still have
+    // written complete results (its exit status is on the disk), which decide.
+    let disk_has_results = results::read_results_disk(&disk).is_ok_and(|r| r.rc().is_some());
+    let end = match end {
+        MachineEnd::Crashed(_) if disk_has_results => MachineEnd::Finished,
+        e => e,
+    };
     match end {
         MachineEnd::Finished => {}
         MachineEnd::Interrupted(sig) => {
