@@ -2,7 +2,8 @@
 //! checks, and the call-and-judge helper every suite uses. Suites describe cases as data and
 //! hand them to `case()`, which turns them into harness cases.
 
-use fixtures::host::{open_kvm, SystemFd};
+use fixtures::host::{open_kvm, storage_key_scope, StorageKeyScope, SystemFd};
+use fixtures::raw::uapi::KVM_CAP_S390_KEYOP;
 use fixtures::raw::{Backend, Kernel, SysResult};
 use harness::{judge, AltKind, CaseContext, CaseReport, Expected, Judgement, Outcome};
 use std::fmt::Display;
@@ -546,6 +547,35 @@ pub fn known_bug(
         outcome: outcome.into(),
         because: bug,
         kind: AltKind::KnownBug { known_here },
+    }
+}
+
+// ---- host facts more than one suite decides by ----
+
+/// Whether this kernel has the classic gmap, from a host fact (never a version number), and the
+/// fact: KVM_CAP_S390_KEYOP came with the new gmap; without it, the storage-key scope probed in
+/// a forked process (per process: classic, `mm_uses_skeys`; per VM: new).
+pub fn classic_gmap(host: &Host) -> Step<(bool, String)> {
+    let keyop = host.cap(KVM_CAP_S390_KEYOP);
+    if keyop > 0 {
+        return Ok((
+            false,
+            format!("KVM_CAP_S390_KEYOP = {keyop}: the new gmap (the capability came with it)"),
+        ));
+    }
+    let probe = "probed in a forked process: VM A's SET_SKEYS switched keys on, then a new VM B's GET_SKEYS returned";
+    match storage_key_scope() {
+        Ok(StorageKeyScope::Process) => Ok((
+            true,
+            format!("storage-key state is per process ({probe} 0, not KVM_S390_GET_SKEYS_NONE): the classic gmap (mm_uses_skeys)"),
+        )),
+        Ok(StorageKeyScope::Vm) => Ok((
+            false,
+            format!("storage-key state is per VM ({probe} KVM_S390_GET_SKEYS_NONE): the new gmap"),
+        )),
+        Err(e) => Err(CaseReport::error(format!(
+            "setup failed: cannot tell the classic from the new gmap: {e}"
+        ))),
     }
 }
 

@@ -21,9 +21,9 @@
 //! read back ends the case as "setup failed", naming that row.
 
 use crate::rows::{
-    alt, cap, fixture_error, regression, table_cases, Checker, Host, KnownBug, Need, Seed, Step,
+    alt, cap, classic_gmap, fixture_error, regression, table_cases, Checker, Host, KnownBug, Need,
+    Seed, Step,
 };
-use fixtures::host::StorageKeyScope;
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_skeys::{self as model, Behaviour, SkeysModel, SkeysOp};
 use fixtures::raw::ioctl::{
@@ -1074,33 +1074,6 @@ fn every_odd_key_rejected(env: &Env, c: &mut Checker) -> Step<()> {
         c.call(&format!("SET_SKEYS of key {k:#04x}"), &s, EINVAL, r)?;
     }
     reads_back(5, &[0x30])(env, c)
-}
-
-/// Whether this kernel has the classic gmap, from a host fact (never a version number), and the
-/// fact: KVM_CAP_S390_KEYOP came with the new gmap; without it, the storage-key scope probed in
-/// a forked process (per process: classic, `mm_uses_skeys`; per VM: new).
-fn classic_gmap(host: &Host) -> Step<(bool, String)> {
-    let keyop = host.cap(KVM_CAP_S390_KEYOP);
-    if keyop > 0 {
-        return Ok((
-            false,
-            format!("KVM_CAP_S390_KEYOP = {keyop}: the new gmap (the capability came with it)"),
-        ));
-    }
-    let probe = "probed in a forked process: VM A's SET_SKEYS switched keys on, then a new VM B's GET_SKEYS returned";
-    match fixtures::host::storage_key_scope() {
-        Ok(StorageKeyScope::Process) => Ok((
-            true,
-            format!("storage-key state is per process ({probe} 0, not KVM_S390_GET_SKEYS_NONE): the classic gmap (mm_uses_skeys)"),
-        )),
-        Ok(StorageKeyScope::Vm) => Ok((
-            false,
-            format!("storage-key state is per VM ({probe} KVM_S390_GET_SKEYS_NONE): the new gmap"),
-        )),
-        Err(e) => Err(CaseReport::error(format!(
-            "setup failed: cannot tell the classic from the new gmap: {e}"
-        ))),
-    }
 }
 
 /// The classic gmap's drop (§4.3): a fresh VM whose slot's host memory nothing has touched,

@@ -5,7 +5,7 @@
 
 use crate::rows::not_runnable;
 use crate::rows::{
-    alt, cap, case, fixture_error, table_cases, CaseDef, Checker, Host, Need, Seed, Step,
+    alt, cap, case, fixture_error, table_cases, CaseDef, Checker, Host, KnownBug, Need, Seed, Step,
 };
 use fixtures::memory::GuestMemory;
 use fixtures::not_runnable::NotRunnable;
@@ -370,6 +370,7 @@ pub fn cases() -> Vec<harness::Case> {
         )],
     ));
     cases.push(mem_limit_case());
+    cases.push(unaligned_gpa_mapped_case());
     cases.extend(property_cases());
     cases
 }
@@ -478,6 +479,84 @@ fn mem_limit_case() -> harness::Case {
                 c.note(
                     "documentation deviation: the s390 memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) on memslots is not in api.txt 4.34",
                 );
+                c.pass()
+            }),
+        },
+    )
+}
+
+/// docs/kernel-6.1.md, "failed to commit memory region": the classic gmap's prepare hook
+/// accepts a guest address that is 4 KiB but not 1 MiB aligned, and its commit hook
+/// (`gmap_map_segment`, segments only) then fails, logs the line and maps nothing, although
+/// the ioctl returned 0. KVM_S390_VCPU_FAULT faults a guest address in on the path a guest's
+/// own access takes (`gmap_fault`, as KVM_RUN's fault-in does), without running a guest.
+const UNALIGNED_GPA_ROW: &str = "s390::slot_at_4k_gpa_is_mapped";
+const UNALIGNED_GPA_BUG: &str = "classic gmap: KVM_SET_USER_MEMORY_REGION accepts a guest address 4 KiB but not 1 MiB aligned and returns 0, but kvm_arch_commit_memory_region cannot map it (gmap_map_segment needs segment alignment; logs \"kvm-s390: failed to commit memory region\"): the guest's first access to the slot faults with EFAULT";
+
+fn unaligned_gpa_mapped_case() -> harness::Case {
+    case(
+        SUITE,
+        CaseDef {
+            id: UNALIGNED_GPA_ROW.into(),
+            seed: SEED,
+            needs: vec![Need::Arch("s390x")],
+            ignored: false,
+            body: Arc::new(|host, _ctx| {
+                let vm = Vm::new().map_err(fixture_error)?;
+                let backing =
+                    GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
+                if fixtures::raw::ioctl::s390_mem_limit(vm.k, vm.fd) == Ok(0) {
+                    return Ok(not_runnable::skip(NotRunnable::MemLimitZero));
+                }
+                let (classic, fact) = crate::rows::classic_gmap(host)?;
+                let bug = KnownBug {
+                    bug: UNALIGNED_GPA_BUG,
+                    here: classic,
+                    fact,
+                };
+                let vcpu = vm
+                    .vcpu(0)
+                    .map_err(|e| fixture_error(format!("KVM_CREATE_VCPU 0: {e:?}")))?;
+                let base = backing.addr();
+                let slot = |id: u32, gpa: u64, offset: u64| KvmUserspaceMemoryRegion {
+                    slot: id,
+                    flags: 0,
+                    guest_phys_addr: gpa,
+                    memory_size: MIB,
+                    userspace_addr: base + offset,
+                };
+                let fault =
+                    |gaddr: u64| fixtures::raw::ioctl::s390_vcpu_fault(vm.k, vcpu.fd, gaddr);
+                let mut c = Checker::new();
+                // The control: a segment-aligned slot is mapped on every gmap, so a kernel
+                // whose fault-in or commit is broken altogether fails here, not as the bug.
+                let aligned = slot(0, MIB, 0);
+                c.setup(
+                    CALL,
+                    &aligned,
+                    set_user_memory_region(vm.k, vm.fd, &aligned),
+                )?;
+                c.call(
+                    &format!("KVM_S390_VCPU_FAULT on vcpu 0 at guest address {MIB:#x}, inside slot 0 (1 MiB aligned)"),
+                    &format_args!("{MIB:#x}"),
+                    OK,
+                    fault(MIB),
+                )?;
+                const GPA: u64 = 4 * MIB + 4 * KIB;
+                let unaligned = slot(1, GPA, 2 * MIB);
+                c.setup(
+                    CALL,
+                    &unaligned,
+                    set_user_memory_region(vm.k, vm.fd, &unaligned),
+                )?;
+                let r = fault(GPA);
+                c.ensure(matches!(r, Ok(0) | Err(nix::errno::Errno::EFAULT)), || {
+                    format!("KVM_S390_VCPU_FAULT at guest address {GPA:#x}, inside slot 1: expected 0, got {r:?}")
+                })?;
+                c.known_bug(&bug, r.is_err(), || {
+                    format!("slot 1 at guest address {GPA:#x} (4 KiB, not 1 MiB aligned) was accepted with 0, but KVM_S390_VCPU_FAULT at {GPA:#x} returned EFAULT, expected 0: the slot was never mapped")
+                })?;
+                c.note("what a guest sees: its first access to such a slot ends KVM_RUN with EFAULT (vcpu_post_run -> kvm_arch_fault_in_page -> gmap_fault, the path KVM_S390_VCPU_FAULT takes)");
                 c.pass()
             }),
         },
