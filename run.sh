@@ -106,5 +106,8 @@ for a in "$@"; do
     esac
 done
 
+# `./run.sh compare BASE NEW` compares two runs (no build options, no quiet flag).
+[ "${1:-}" = compare ] && exec target/release/kvm-conformance "$@"
+
 export KVM_CONFORMANCE_LAUNCHER=./run.sh
 exec target/release/kvm-conformance "${quiet[@]}" "$@"

@@ -1,8 +1,10 @@
 //! kvm-conformance: checks the KVM ioctls documented in api.txt against this host's kernel (or
 //! the simulated s390 kernel) and writes JUnit and KTAP reports.
 
+mod compare;
 mod emulate;
 mod ioeventfd;
+mod report_reader;
 mod rows;
 mod s390_irq_state;
 mod s390_mem_op;
@@ -111,6 +113,9 @@ const REPORTED_CAPS: &[(u64, &str)] = &[
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("compare") {
+        return compare::main(args[2..].to_vec());
+    }
     if args.get(1).map(String::as_str) == Some("--emulated-facts") {
         return emulated_facts();
     }
