@@ -18,6 +18,10 @@ pub struct HarnessArgs {
     #[arg(long)]
     pub no_reports: bool,
 
+    /// The KCIDB origin (the CI system's name) in kcidb.json: lower-case letters, digits, '_'.
+    #[arg(long, value_name = "NAME", default_value = crate::kcidb::DEFAULT_ORIGIN, value_parser = parse_kcidb_origin)]
+    pub kcidb_origin: String,
+
     /// Per-case timeout in seconds; a case still running then is killed and reported as an error.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
@@ -157,4 +161,8 @@ mod tests {
         assert_eq!(out, rest);
         assert_eq!(k, ktap);
     }
+}
+
+fn parse_kcidb_origin(s: &str) -> Result<String, String> {
+    crate::kcidb::check_origin(s).map(|()| s.to_string())
 }

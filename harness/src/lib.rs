@@ -5,6 +5,7 @@
 pub mod cli;
 mod console;
 pub mod junit;
+pub mod kcidb;
 pub mod ktap;
 pub mod outcome;
 pub mod result;

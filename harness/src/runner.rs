@@ -229,7 +229,7 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         ));
     }
     if let Some(dir) = &run_dir {
-        match write_reports(dir, &args.report_dir, &record, &ktap, &summary) {
+        match write_reports(dir, args, &record, &ktap, &summary) {
             Ok(()) => detail.push_str(&format!("; reports in {}", dir.display())),
             Err(e) => {
                 return fail_run(&format!("cannot write reports to {}: {e}", dir.display()));
@@ -517,14 +517,22 @@ fn create_run_dir(report_dir: &Path, plan: &RunPlan) -> std::io::Result<PathBuf>
 
 fn write_reports(
     dir: &Path,
-    report_dir: &Path,
+    args: &HarnessArgs,
     record: &RunRecord,
     ktap: &str,
     summary: &[String],
 ) -> std::io::Result<()> {
+    let report_dir = args.report_dir.as_path();
     let xml = crate::junit::to_xml(record).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("junit.xml"), xml)?;
     std::fs::write(dir.join("results.ktap"), ktap)?;
+    let run_id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let kcidb = crate::kcidb::to_json(record, &args.kcidb_origin, &run_id);
+    let kcidb = serde_json::to_string_pretty(&kcidb).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("kcidb.json"), kcidb + "\n")?;
     let mut text = summary.join("\n");
     text.push('\n');
     for r in record

@@ -9,7 +9,14 @@ const FILTER: &str = "ioeventfd::len::";
 
 fn run_into(dir: &Path, extra: &[&str]) {
     let o = Command::new(BIN)
-        .args(["-q", "--backend", "simulated", "--seed", "1", "--report-dir"])
+        .args([
+            "-q",
+            "--backend",
+            "simulated",
+            "--seed",
+            "1",
+            "--report-dir",
+        ])
         .arg(dir)
         .args(extra)
         .arg(FILTER)
@@ -43,6 +50,24 @@ fn compare_names_what_newly_fails_and_what_was_fixed() {
     let (good, bad) = (root.join("good"), root.join("bad"));
     run_into(&good, &[]);
     run_into(&bad, &["--mutant", "ioeventfd-len3-accepted"]);
+    // Every run also writes kcidb.json (CI validates it with kcidb-io): one test per case.
+    let kcidb: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bad.join("latest/kcidb.json")).unwrap())
+            .unwrap();
+    let failing: Vec<&str> = kcidb["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] == "FAIL")
+        .map(|t| t["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failing,
+        [
+            "kvm_conformance.ioeventfd.len.pio_rejects_3",
+            "kvm_conformance.ioeventfd.len.rejects_3"
+        ]
+    );
 
     let (code, out, err) = compare(&[&good, &bad], &[]);
     assert_eq!(code, Some(1), "{out}{err}");
@@ -51,7 +76,10 @@ fn compare_names_what_newly_fails_and_what_was_fixed() {
         out.contains("  ioeventfd::len::rejects_3: pass -> FAIL: KVM_IOEVENTFD on the VM fd: expected -1 EINVAL"),
         "{out}"
     );
-    assert!(out.contains("  mutant: (absent) -> ioeventfd-len3-accepted\n"), "{out}");
+    assert!(
+        out.contains("  mutant: (absent) -> ioeventfd-len3-accepted\n"),
+        "{out}"
+    );
     assert!(out.ends_with("compare: 2 newly failing, 0 fixed, 0 still failing, 0 alternatives changed, 0 known bugs appeared, 0 gone, 0 added, 0 removed, 0 other changes\n"), "{out}");
 
     // The other way round: fixed, nothing newly failing, exit 0; a junit.xml path works too.
@@ -73,6 +101,9 @@ fn compare_names_what_newly_fails_and_what_was_fixed() {
     assert_eq!(code, Some(2));
     assert!(out.is_empty());
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("cannot read") && err.contains("missing"), "{err}");
+    assert!(
+        err.contains("cannot read") && err.contains("missing"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
