@@ -120,6 +120,10 @@ pub fn take_ktap_format(args: Vec<String>) -> (Vec<String>, bool) {
     (out, ktap)
 }
 
+fn parse_kcidb_origin(s: &str) -> Result<String, String> {
+    crate::kcidb::check_origin(s).map(|()| s.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,8 +165,4 @@ mod tests {
         assert_eq!(out, rest);
         assert_eq!(k, ktap);
     }
-}
-
-fn parse_kcidb_origin(s: &str) -> Result<String, String> {
-    crate::kcidb::check_origin(s).map(|()| s.to_string())
 }
