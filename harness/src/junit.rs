@@ -78,11 +78,26 @@ pub fn to_junit(run: &RunRecord) -> Report {
             if !out.is_empty() {
                 case.set_system_out(out);
             }
+            if !r.report.kernel_log.is_empty() {
+                case.set_system_err(kernel_log_text(&r.report.kernel_log));
+            }
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);
     }
     report
+}
+
+/// The kernel log lines of a case, for `<system-err>`.
+fn kernel_log_text(lines: &[String]) -> String {
+    let mut s = String::from(
+        "kernel log while this case ran (/dev/kmsg; with --test-threads > 1 also the lines of the cases running beside it):\n",
+    );
+    for l in lines {
+        s.push_str(l);
+        s.push('\n');
+    }
+    s
 }
 
 /// The full text of one result: summary, details, notes, seed section and the rerun command.

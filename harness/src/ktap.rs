@@ -29,6 +29,9 @@ pub fn to_ktap(run: &RunRecord) -> String {
         for (j, r) in results.iter().enumerate() {
             let n = j + 1;
             let name = one_line(&r.id);
+            for l in &r.report.kernel_log {
+                let _ = writeln!(out, "    # kernel: {}", one_line(l));
+            }
             match r.report.status {
                 Status::Pass => {
                     for note in &r.report.notes {

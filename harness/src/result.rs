@@ -41,6 +41,9 @@ pub struct CaseReport {
     /// The documented kernel bug this case knows of on this kernel, seen or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_bug: Option<KnownBug>,
+    /// What the kernel logged while the case ran (/dev/kmsg, dmesg format), live only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernel_log: Vec<String>,
 }
 
 impl CaseReport {
@@ -51,6 +54,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
+            kernel_log: vec![],
         }
     }
     pub fn fail(summary: impl Into<String>) -> Self {
@@ -60,6 +64,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
+            kernel_log: vec![],
         }
     }
     pub fn skip(reason: impl Into<String>) -> Self {
@@ -69,6 +74,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
+            kernel_log: vec![],
         }
     }
     pub fn error(summary: impl Into<String>) -> Self {
@@ -78,6 +84,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
+            kernel_log: vec![],
         }
     }
     /// The case met the documented kernel bug `bug` where it is known; `summary` says what it
@@ -92,6 +99,7 @@ impl CaseReport {
                 bug: bug.into(),
                 seen: true,
             }),
+            kernel_log: vec![],
         }
     }
     /// The kernel is one where `bug` is known, but this case did not see it: the report keeps
@@ -137,6 +145,10 @@ impl CaseReport {
     }
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+    pub fn with_kernel_log(mut self, lines: Vec<String>) -> Self {
+        self.kernel_log = lines;
         self
     }
 }

@@ -87,5 +87,35 @@ pub fn cases() -> Vec<harness::Case> {
         selftest("skips", || CaseReport::skip("deliberate skip")),
         selftest("known_bug_seen", known_bug_seen),
         selftest("known_bug_not_seen", known_bug_not_seen),
+        kernel_line(),
     ]
+}
+
+/// What the self-test writes into the kernel log: WARN-shaped, but from a process.
+pub const USER_WARN: &str =
+    "WARNING: kvm-conformance selftest: a line a process wrote, not a kernel problem";
+
+/// A case that writes a WARN-shaped line into the kernel log (root, through /dev/kmsg): the line
+/// must be attached to this case's reports, and the case must still pass, because no process
+/// can write a line of the kernel's own (the kernel makes it facility user). Live only.
+fn kernel_line() -> harness::Case {
+    crate::rows::case(
+        SUITE,
+        crate::rows::CaseDef {
+            id: "kernel_line".into(),
+            seed: crate::rows::Seed {
+                section: "-",
+                ioctl: "the harness itself",
+                file: "-",
+            },
+            needs: vec![],
+            ignored: false,
+            body: Arc::new(|_host, _ctx| {
+                if std::fs::write("/dev/kmsg", format!("{USER_WARN}\n")).is_err() {
+                    return Ok(CaseReport::skip("cannot write /dev/kmsg (needs root)"));
+                }
+                Ok(close_minus_one(Expected::errno(Errno::EBADF)))
+            }),
+        },
+    )
 }
