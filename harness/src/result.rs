@@ -40,7 +40,8 @@ pub struct CaseReport {
     pub notes: Vec<String>,
     /// The documented kernel bug this case knows of on this kernel, seen or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub known_bug: Option<KnownBug>,
+    /// Boxed: reports travel as the error of every check (`Step`), so they stay small.
+    pub known_bug: Option<Box<KnownBug>>,
     /// What the kernel logged while the case ran (/dev/kmsg, dmesg format), live only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kernel_log: Vec<String>,
@@ -95,10 +96,10 @@ impl CaseReport {
             summary: summary.into(),
             details: vec![],
             notes: vec![],
-            known_bug: Some(KnownBug {
+            known_bug: Some(Box::new(KnownBug {
                 bug: bug.into(),
                 seen: true,
-            }),
+            })),
             kernel_log: vec![],
         }
     }
@@ -109,7 +110,7 @@ impl CaseReport {
         self.notes.push(format!(
             "known kernel bug not seen: {bug}; it may be fixed in this kernel"
         ));
-        self.known_bug = Some(KnownBug { bug, seen: false });
+        self.known_bug = Some(Box::new(KnownBug { bug, seen: false }));
         self
     }
     /// The bug text when this case saw a known kernel bug (also after `--strict` made it a
