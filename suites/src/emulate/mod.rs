@@ -300,7 +300,15 @@ fn run(opts: &Options) -> Result<ExitCode, Error> {
         KernelRequest::Series(s) => vec![Box::new(move || debian.kernel(s, cache_ref))],
         KernelRequest::All => kernel::series_of(&debian.image_packages()?)
             .into_iter()
-            .map(|s| Box::new(move || debian.kernel(&s, cache_ref)) as Get)
+            .map(|s| {
+                Box::new(move || {
+                    let k = debian.kernel(&s, cache_ref)?;
+                    Ok(BootKernel {
+                        series: Some(s.clone()),
+                        ..k
+                    })
+                }) as Get
+            })
             .collect(),
     };
     run_kernels(opts, &cache, &suite, &emulator, &busybox, kernels)
@@ -367,6 +375,18 @@ fn run_kernels<'a>(
     Ok(ExitCode::from(worst))
 }
 
+/// The command that reruns a case on this kernel: with `all`, the kernel's own series.
+fn launcher_for(opts: &Options, k: &BootKernel) -> String {
+    match &k.series {
+        Some(series) => opts.launcher.replacen(
+            &format!("--emulate-s390 {}", opts.kernel),
+            &format!("--emulate-s390 {series}"),
+            1,
+        ),
+        None => opts.launcher.clone(),
+    }
+}
+
 /// What one kernel's run gave.
 struct KernelRun {
     exit: u8,
@@ -426,7 +446,7 @@ fn run_one(
     let env = vec![
         (
             "KVM_CONFORMANCE_LAUNCHER".to_string(),
-            opts.launcher.clone(),
+            launcher_for(opts, k),
         ),
         (
             "KVM_CONFORMANCE_KERNEL_PACKAGE".to_string(),
@@ -767,6 +787,17 @@ mod tests {
             "{}",
             o.launcher
         );
+    }
+
+    #[test]
+    fn a_rerun_from_an_all_run_names_the_kernels_own_series() {
+        let o = parse(&args(&["--emulate-s390", "all", "s390_skeys::"])).unwrap();
+        let mut k = kernel::own_kernel(Path::new("/k/image"), None);
+        assert_eq!(launcher_for(&o, &k), o.launcher);
+        k.series = Some("6.1".into());
+        let l = launcher_for(&o, &k);
+        assert!(l.ends_with(" --emulate-s390 6.1"), "{l}");
+        assert!(!l.contains("all"), "{l}");
     }
 
     #[test]
