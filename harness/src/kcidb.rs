@@ -7,8 +7,8 @@
 //! FAIL (the kernel misbehaved), an `issue` names the bug (culprit: the code) and an `incident`
 //! links the test to it, so dashboards show it as a known issue; a kernel where the bug is known
 //! but did not show gets an incident with `present: false`. The run's properties (kernel
-//! release, arch, machine, backend, capabilities, seed) go on the build and on each test's
-//! environment.
+//! release, arch, machine, backend, capabilities, seed) go on the build; each test's
+//! environment names the kernel release, arch, machine and backend.
 
 use crate::result::{CaseResult, RunRecord, Status};
 use serde_json::{json, Map, Value};
@@ -51,13 +51,18 @@ pub fn to_json(run: &RunRecord, origin: &str, run_id: &str) -> Value {
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
+    // The environment in short on every test; the whole property set is on the build.
+    let env_misc: Map<String, Value> = ["backend", "machine", "kernel_release", "arch"]
+        .iter()
+        .filter_map(|k| prop(k).map(|v| (k.to_string(), json!(v))))
+        .collect();
     let environment = json!({
         "comment": format!(
             "kernel {kernel} on {}, backend {}",
             prop("machine").unwrap_or("this host"),
             prop("backend").unwrap_or("live"),
         ),
-        "misc": misc,
+        "misc": env_misc,
     });
     let checkout_id = id("");
     let build_id = id(":build");
