@@ -427,6 +427,44 @@ mod tests {
         assert!(text.contains("\x1b[33mi\x1b[0m"), "{text:?}");
     }
 
+    /// libtest's JSON events, one object a line, every one valid JSON.
+    #[test]
+    fn json_events_as_libtest_writes_them() {
+        let cap = Captured::default();
+        let con = Console::with_output(Box::new(cap.clone()), Style::Json, false, 4);
+        con.title(4);
+        con.not_run("a::slow");
+        con.finished("a::ok", &CaseReport::pass("p"), None);
+        con.finished(
+            "a::bad",
+            &CaseReport::fail("f"),
+            Some("expected 0, got \"1\"".into()),
+        );
+        con.interrupted(&["a::left"], "run interrupted by SIGINT");
+        con.finish(2, Duration::from_millis(500));
+        let text = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
+        let events: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert_eq!(events.len(), 1 + 2 * 4 + 1, "{text}");
+        assert_eq!(events[0]["test_count"], 4);
+        assert_eq!(events[6]["event"], "failed");
+        assert_eq!(events[6]["stdout"], "Error: \"expected 0, got \"1\"\"\n");
+        assert_eq!(events[8]["message"], "run interrupted by SIGINT");
+        let end = &events[9];
+        assert_eq!(
+            (
+                &end["event"],
+                &end["passed"],
+                &end["failed"],
+                &end["ignored"],
+                &end["filtered_out"]
+            ),
+            (&"failed".into(), &1.into(), &1.into(), &2.into(), &2.into())
+        );
+    }
+
     #[test]
     fn no_known_bugs_keeps_libtests_result_line() {
         let cap = Captured::default();

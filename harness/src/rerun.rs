@@ -30,10 +30,14 @@ static CURRENT: RwLock<Option<Current>> = RwLock::new(None);
 /// seed, so the line a user copies carries everything.
 pub fn command(id: &str) -> String {
     let current = CURRENT.read().unwrap_or_else(PoisonError::into_inner);
-    let (prefix, ignored) = match &*current {
-        Some(c) => (c.prefix.as_str(), c.ignored.contains(id)),
-        None => ("kvm-conformance", false),
-    };
+    match &*current {
+        Some(c) => render(&c.prefix, c.ignored.contains(id), id),
+        None => render("kvm-conformance", false, id),
+    }
+}
+
+/// A case marked ignored runs only with `--include-ignored`.
+fn render(prefix: &str, ignored: bool, id: &str) -> String {
     let include = if ignored { " --include-ignored" } else { "" };
     format!("{prefix}{include} --exact {}", quote(id))
 }
@@ -129,6 +133,74 @@ mod tests {
     #[case("/dev/kvm", "/dev/kvm")]
     fn quoting(#[case] word: &str, #[case] want: &str) {
         assert_eq!(quote(word), want);
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        harness: HarnessArgs,
+    }
+
+    fn parsed(argv: &[&str]) -> HarnessArgs {
+        use clap::Parser;
+        let mut v = vec!["kvm-conformance"];
+        v.extend_from_slice(argv);
+        Cli::try_parse_from(v).unwrap().harness
+    }
+
+    /// The harness's options that change an outcome are carried, the others are not; the
+    /// suites' environment comes first and their options right after the program.
+    #[test]
+    fn the_prefix_carries_what_changes_the_outcome() {
+        let spec = RerunSpec {
+            env: vec![("KVM_CONFORMANCE_DEVICE".into(), "/dev/my kvm".into())],
+            args: vec![
+                "--backend".into(),
+                "simulated".into(),
+                "--machine".into(),
+                "lab box".into(),
+            ],
+        };
+        let args = parsed(&[
+            "--proptest-cases",
+            "9",
+            "--timeout",
+            "17",
+            "--strict",
+            "--in-process",
+            "--child-runner",
+            "qemu-s390x -L /x",
+            "--test-threads",
+            "3",
+            "-q",
+            "--report-dir",
+            "r",
+        ]);
+        let p = prefix(&args, &spec, 42);
+        let program = program();
+        assert!(
+            p.starts_with("KVM_CONFORMANCE_DEVICE='/dev/my kvm' ")
+                && p.ends_with(&format!(
+                    "{program} --backend simulated --machine 'lab box' --proptest-cases 9 --timeout 17 \
+                     --strict --in-process --child-runner 'qemu-s390x -L /x' --seed 42"
+                )),
+            "{p}"
+        );
+        // The defaults add nothing.
+        let plain = prefix(&parsed(&[]), &RerunSpec::default(), 7);
+        assert!(plain.ends_with(&format!("{program} --seed 7")), "{plain}");
+    }
+
+    #[test]
+    fn an_ignored_case_is_rerun_with_include_ignored() {
+        assert_eq!(
+            render("prog --seed 1", false, "a::b::c"),
+            "prog --seed 1 --exact 'a::b::c'"
+        );
+        assert_eq!(
+            render("prog --seed 1", true, "a::slow::one"),
+            "prog --seed 1 --include-ignored --exact 'a::slow::one'"
+        );
     }
 
     /// What the shell makes of a quoted word is the word.
