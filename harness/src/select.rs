@@ -9,10 +9,14 @@ use libtest_mimic::{Arguments, Trial};
 /// (`--exact 'a::b'`), and pasted with the quotes into a place that keeps them, the id could
 /// never match (no id contains a quote). Whatever is left must still match, or it is an error.
 pub(crate) fn unquote(args: &mut Arguments) {
+    // Nothing but quotes and blanks stays as it is (and matches nothing): an empty filter would
+    // select every case.
     let strip = |s: &str| {
-        s.trim()
+        let inner = s
+            .trim()
             .trim_matches(|c| matches!(c, '\'' | '"' | '`'))
-            .to_string()
+            .trim();
+        if inner.is_empty() { s } else { inner }.to_string()
     };
     if let Some(f) = &args.filter {
         args.filter = Some(strip(f));
@@ -265,6 +269,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got.len(), 1, "--skip patterns lose their quotes too");
+    }
+
+    #[test]
+    fn a_filter_of_quotes_alone_is_not_an_empty_filter() {
+        let c = cases();
+        assert!(select(&args(Some("''"), false, &[], false), &c).is_err());
+        assert_eq!(
+            select(&args(Some(""), false, &[], false), &c)
+                .unwrap()
+                .len(),
+            5
+        );
     }
 
     #[test]
