@@ -4,6 +4,9 @@ use clap::Args;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+/// The per-case timeout without `--timeout`, in seconds.
+pub const DEFAULT_TIMEOUT: u64 = 30;
+
 #[derive(Args, Debug, Clone)]
 pub struct HarnessArgs {
     #[command(flatten)]
@@ -23,7 +26,7 @@ pub struct HarnessArgs {
     pub kcidb_origin: String,
 
     /// Per-case timeout in seconds; a case still running then is killed and reported as an error.
-    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 
     /// Run every case inside this process instead of a child process per case (for debugging,

@@ -27,6 +27,10 @@ pub fn to_junit(run: &RunRecord) -> Report {
                 .iter()
                 .map(|(k, v)| quick_junit::Property::new(k.as_str(), v.as_str())),
         );
+        // junit-10.xsd's own attribute for where the suite ran.
+        if let Some((_, host)) = run.properties.iter().find(|(k, _)| k == "hostname") {
+            suite.extra.insert("hostname".into(), host.as_str().into());
+        }
         for r in results {
             let body = describe(r);
             let status = match r.report.status {

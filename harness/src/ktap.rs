@@ -69,6 +69,14 @@ pub fn to_ktap(run: &RunRecord) -> String {
                             let _ = writeln!(out, "    # {l}");
                         }
                     }
+                    // What the case printed (a panic's message and backtrace), as JUnit keeps
+                    // it in system-out.
+                    if !r.output.trim().is_empty() {
+                        let _ = writeln!(out, "    # output:");
+                        for l in r.output.trim_end().lines() {
+                            let _ = writeln!(out, "    #   {l}");
+                        }
+                    }
                     let _ = writeln!(out, "    # rerun: {}", r.rerun);
                     let _ = writeln!(out, "    not ok {n} {name}");
                 }
@@ -184,6 +192,20 @@ not ok 2 beta
         );
         assert!(
             text.contains("# Totals: pass:1 fail:0 xfail:1 xpass:0 skip:0 error:0\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_failed_case_keeps_its_output_as_junit_does() {
+        let mut run = sample_run();
+        run.results[3].output =
+            "thread 'main' panicked at x.rs:1:1:\nboom\nstack backtrace:\n   0: f\n".into();
+        let text = to_ktap(&run);
+        assert!(
+            text.contains(
+                "    # error: timed out after 30 s and was killed\n    # output:\n    #   thread 'main' panicked at x.rs:1:1:\n    #   boom\n    #   stack backtrace:\n    #      0: f\n    # rerun: "
+            ),
             "{text}"
         );
     }

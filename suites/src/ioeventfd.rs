@@ -525,8 +525,8 @@ fn property(ctx: &CaseContext) -> CaseReport {
         reuse: false,
     };
     let replay = format!(
-        "replay: kvm-conformance --seed {} --exact {SUITE}::{PROPERTY_ID} (with the backend options of the rerun line) replays it",
-        ctx.seed
+        "replay: {} replays it",
+        harness::rerun::command(&format!("{SUITE}::{PROPERTY_ID}"))
     );
     match check_property(cfg, KernelSystem::new) {
         Ok(stats) => {
@@ -569,12 +569,12 @@ fn property(ctx: &CaseContext) -> CaseReport {
             }
             details.push(replay);
             CaseReport::fail(format!(
-                "step {} of {}: {} gave {}, the model of kernel-semantics.md §7 predicts {}",
+                "step {} of {}: {}: expected {} (the model of kernel-semantics.md §7), got {}",
                 steps.len(),
                 steps.len(),
                 last.op,
-                Outcome::from(last.actual),
-                Outcome::from(last.expected)
+                Outcome::from(last.expected),
+                Outcome::from(last.actual)
             ))
             .with_details(details)
         }

@@ -941,7 +941,7 @@ fn round_trip(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
             let (_, r) = env.set(&entries);
             if r != want_set {
                 return Err(fail(format!(
-                    "SET_IRQ_STATE returned {}, model {}",
+                    "SET_IRQ_STATE returned {}, expected {} (the model)",
                     Outcome::from(r),
                     Outcome::from(want_set)
                 )));
@@ -951,7 +951,7 @@ fn round_trip(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
             let got = model::from_buffer(&out, listed(r, want.len()));
             if r != Ok(72 * want.len() as i64) || !same_entries(&m, &got, &want) {
                 return Err(fail(format!(
-                    "GET_IRQ_STATE returned {} listing {}; model: {} bytes listing {}",
+                    "GET_IRQ_STATE returned {} listing {}; expected (the model) {} bytes listing {}",
                     Outcome::from(r),
                     show(&got),
                     72 * want.len(),
@@ -979,7 +979,7 @@ fn enobufs(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
             let (_, r) = env.set(&entries);
             if r != want_set {
                 return Err(fail(format!(
-                    "SET_IRQ_STATE returned {}, model {}",
+                    "SET_IRQ_STATE returned {}, expected {} (the model)",
                     Outcome::from(r),
                     Outcome::from(want_set)
                 )));
@@ -988,7 +988,7 @@ fn enobufs(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
             let (_, r, out) = env.get(len);
             if r != want {
                 return Err(fail(format!(
-                    "GET_IRQ_STATE with len {len} returned {}, model {} ({} entries pending)",
+                    "GET_IRQ_STATE with len {len} returned {}, expected {} (the model; {} entries pending)",
                     Outcome::from(r),
                     Outcome::from(want),
                     m.entries().len()
@@ -1008,7 +1008,7 @@ fn enobufs(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
                 .iter()
                 .position(|&b| b != SENTINEL);
             if !ok || beyond.is_some() {
-                return Err(fail(format!("GET_IRQ_STATE with len {len} wrote {} (and bytes beyond them: {beyond:?}); model wrote {}", show(&got), show(&written))));
+                return Err(fail(format!("GET_IRQ_STATE with len {len} wrote {} (and bytes beyond them: {beyond:?}); expected (the model) {}", show(&got), show(&written))));
             }
             Ok(())
         },

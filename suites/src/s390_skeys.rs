@@ -1103,7 +1103,7 @@ fn key_kept_after_fault_in(env: &Env, c: &mut Checker) -> Step<()> {
         format!("key of gfn {GFN:#x} read back {got:#04x}, expected {KEY:#04x}")
     })?;
     c.known_bug(&bug, got == 0, || {
-        format!("SET_SKEYS of key {KEY:#04x} at gfn {GFN:#x} returned 0, but the key read back 0x00: dropped when its segment was faulted in")
+        format!("SET_SKEYS of key {KEY:#04x} at gfn {GFN:#x} returned 0, but the key read back 0x00, expected {KEY:#04x}: dropped when its segment was faulted in")
     })?;
     let (s, r) = env.write(GFN, &[KEY]);
     c.call(
@@ -1216,11 +1216,6 @@ fn property(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
                         )
                     }
                 };
-                if actual == Ok(PGM_ADDRESSING) {
-                    return Err(TestCaseError::fail(format!(
-                        "step {step}: {what} returned 5: known regression: {R1_HINT}"
-                    )));
-                }
                 let mut survivors = Vec::new();
                 let mut expectations = Vec::new();
                 for w in &worlds {
@@ -1250,6 +1245,12 @@ fn property(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
                     if want == actual && (want_buf.is_none() || want_buf == written) {
                         survivors.push(next);
                     }
+                }
+                if actual == Ok(PGM_ADDRESSING) {
+                    return Err(TestCaseError::fail(format!(
+                        "step {step}: {what}: kernel answered 5; the model expected {}: known regression: {R1_HINT}",
+                        expectations.join(" or ")
+                    )));
                 }
                 if survivors.is_empty() {
                     return Err(TestCaseError::fail(format!(
@@ -1315,7 +1316,8 @@ where
     let cases = ctx.proptest_cases.unwrap_or(default_cases);
     let config = fixtures::models::property_config(cases);
     let mut runner = fixtures::models::seeded_runner(config, ctx.seed, id);
-    let rerun = format!("--seed {} --exact '{suite}::{id}'", ctx.seed);
+    // The whole command (backend options, case count, ...), not just the seed.
+    let rerun = harness::rerun::command(&format!("{suite}::{id}"));
     match runner.run(strategy, test) {
         Ok(()) => Ok(CaseReport::pass(format!(
             "{cases} generated inputs agreed with the model (seed {})",
@@ -1330,7 +1332,7 @@ where
                     show(&minimal)
                 ),
                 format!("seed: {}", ctx.seed),
-                format!("rerun: kvm-conformance {rerun}"),
+                format!("rerun: {rerun}"),
             ];
             let report = if reason.starts_with("fixture:") {
                 CaseReport::error(reason)

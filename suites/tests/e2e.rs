@@ -407,6 +407,8 @@ fn bad_input_is_one_line_and_exit_2() {
         &["--backend", "elsewhere"],
         &["--mutant", "not-a-mutant", "--backend", "simulated"],
         &["--mutant", "not-a-mutant"],
+        &["--sim-kernel", "6.1"],
+        &["--sim-kernel", "6.1", "--backend", "live"],
         &["--report-dir", "/proc/self/no/such/dir"],
     ];
     for args in cases {

@@ -265,7 +265,7 @@ pub fn main(
 }
 
 fn fail(e: &Error) -> ExitCode {
-    eprintln!("kvm-conformance: {e}");
+    harness::output::err_line(&format!("kvm-conformance: {e}"));
     ExitCode::from(2)
 }
 
@@ -341,7 +341,7 @@ fn run_kernels<'a>(
         let code = match &outcome {
             Ok(r) => r.exit,
             Err(e) => {
-                eprintln!("kvm-conformance: {}: {e}", k.name);
+                harness::output::err_line(&format!("kvm-conformance: {}: {e}", k.name));
                 2
             }
         };
@@ -370,7 +370,7 @@ fn run_kernels<'a>(
             opts,
             &format!("matrix: {}", dir.join("matrix.txt").display()),
         );
-        print!("{}", m.render());
+        harness::output::out(&m.render());
     }
     Ok(ExitCode::from(worst))
 }
@@ -398,9 +398,9 @@ struct KernelRun {
 /// Progress and banners: stdout, or stderr when stdout carries KTAP.
 fn say(opts: &Options, line: &str) {
     if opts.console == Console::Ktap {
-        eprintln!("{line}");
+        harness::output::err_line(line);
     } else {
-        println!("{line}");
+        harness::output::out_line(line);
     }
 }
 
@@ -491,10 +491,10 @@ fn run_one(
     match end {
         MachineEnd::Finished => {}
         MachineEnd::Interrupted(sig) => {
-            eprintln!(
+            harness::output::err_line(&format!(
                 "kvm-conformance: interrupted by signal {sig}: the emulator was stopped (console log: {})",
                 dir.join("console.log").display()
-            );
+            ));
             if opts.reports {
                 let why = format!("interrupted by signal {sig}");
                 publish_failure(opts, &run_id, &why, &machine::console_tail(&dir, 30), &dir)?;
@@ -508,10 +508,10 @@ fn run_one(
         }
         MachineEnd::Crashed(why) | MachineEnd::Hung(why) | MachineEnd::EmulatorExited(why) => {
             let tail = machine::console_tail(&dir, 30);
-            eprintln!(
+            harness::output::err_line(&format!(
                 "kvm-conformance: {}: {why}; the console's last lines:\n{tail}",
                 k.name
-            );
+            ));
             if opts.reports {
                 publish_failure(opts, &run_id, &why, &tail, &dir)?;
             }
@@ -552,19 +552,18 @@ fn run_one(
         report_dir = Some(d);
     }
     match opts.console {
-        Console::Ktap => print!(
-            "{}",
-            results.report_text("results.ktap").unwrap_or_default()
-        ),
-        Console::Pretty => print!("{}", results.text("stdout.txt").unwrap_or_default()),
+        Console::Ktap => {
+            harness::output::out(&results.report_text("results.ktap").unwrap_or_default())
+        }
+        Console::Pretty => harness::output::out(&results.text("stdout.txt").unwrap_or_default()),
         Console::Quiet => {
             if let Some(s) = results.report_text("summary.txt") {
-                print!("{s}");
+                harness::output::out(&s);
             }
         }
     }
     if let Some(stderr) = results.text("stderr.txt").filter(|s| !s.trim().is_empty()) {
-        eprint!("{stderr}");
+        harness::output::err_line(stderr.trim_end());
     }
     say(
         opts,
