@@ -90,6 +90,7 @@ fn suites() -> Vec<(&'static str, Vec<harness::Case>)> {
     ];
     if selftest::enabled() {
         suites.push((selftest::SUITE, selftest::cases()));
+        suites.push((selftest::KERNEL_LOG_SUITE, vec![selftest::kernel_line()]));
     }
     suites
 }

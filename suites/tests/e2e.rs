@@ -198,8 +198,6 @@ fn harness_reports_wrong_expectations_panics_crashes_and_timeouts() {
             "2",
             "--skip",
             "selftest::known_bug",
-            "--skip",
-            "selftest::kernel_line",
             "selftest::",
         ],
         &[("KVM_CONFORMANCE_SELFTEST", "1")],

@@ -6,7 +6,7 @@
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kvm-conformance");
-const CASE: &str = "selftest::kernel_line";
+const CASE: &str = "selftest_kernel_log::kernel_line";
 
 #[test]
 fn a_line_logged_during_a_case_lands_in_both_reports() {
@@ -47,6 +47,9 @@ fn a_line_logged_during_a_case_lands_in_both_reports() {
             .any(|l| l.starts_with("    # kernel: [") && l.contains("a line a process wrote")),
         "{ktap}"
     );
-    assert!(ktap.contains("    ok 1 selftest::kernel_line\n"), "{ktap}");
+    assert!(
+        ktap.contains("    ok 1 selftest_kernel_log::kernel_line\n"),
+        "{ktap}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
