@@ -86,6 +86,8 @@ enum Style {
     Pretty,
     Terse,
     Json,
+    /// `-q`: nothing per case; at the end only the failures (the closing line is the runner's).
+    Quiet,
 }
 
 pub(crate) struct Console {
@@ -94,13 +96,16 @@ pub(crate) struct Console {
     color: bool,
     name_width: usize,
     tally: Mutex<Tally>,
+    /// Some(total): show progress as one live line (a terminal) instead of a mark per case.
+    live_total: Option<usize>,
 }
 
 impl Console {
     /// The console for these arguments. `names`: the cases that will be reported.
     pub fn new(args: &Arguments, names: &[&str]) -> std::io::Result<Console> {
         let style = match (args.quiet, args.format) {
-            (true, _) | (false, Some(FormatSetting::Terse)) => Style::Terse,
+            (true, _) => Style::Quiet,
+            (false, Some(FormatSetting::Terse)) => Style::Terse,
             (false, None | Some(FormatSetting::Pretty)) => Style::Pretty,
             (false, Some(FormatSetting::Json)) => Style::Json,
         };
@@ -123,12 +128,19 @@ impl Console {
                 (Box::new(std::io::stdout()), color)
             }
         };
-        Ok(Console::with_output(
+        // On a terminal the terse marks become one live line: cases done of the total.
+        let live = style == Style::Terse
+            && args.logfile.is_none()
+            && std::io::stdout().is_terminal()
+            && std::env::var("TERM").as_deref() != Ok("dumb");
+        let mut con = Console::with_output(
             out,
             style,
             color && style != Style::Json,
             names.iter().map(|n| n.chars().count()).max().unwrap_or(0),
-        ))
+        );
+        con.live_total = live.then_some(names.len());
+        Ok(con)
     }
 
     fn with_output(
@@ -143,6 +155,7 @@ impl Console {
             color,
             name_width,
             tally: Mutex::default(),
+            live_total: None,
         }
     }
 
@@ -153,6 +166,23 @@ impl Console {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
+    }
+
+    /// The live progress line: `\r  123/790 cases done, 1 failed`.
+    fn progress(&self) {
+        let Some(total) = self.live_total else {
+            return;
+        };
+        let (done, failed) = {
+            let t = self.tally();
+            (t.passed + t.failed + t.ignored + t.known_bugs, t.failed)
+        };
+        let failed = if failed > 0 {
+            self.paint(Mark::Fail, &format!(", {failed} failed"))
+        } else {
+            String::new()
+        };
+        self.write(&format!("\r{done:>5}/{total} cases done{failed}"));
     }
 
     /// libtest's JSON events for one test: `started`, then its outcome.
@@ -174,6 +204,9 @@ impl Console {
 
     /// `running N tests`.
     pub fn title(&self, n: usize) {
+        if self.style == Style::Quiet {
+            return;
+        }
         if self.style == Style::Json {
             self.write(&format!(
                 "{{ \"type\": \"suite\", \"event\": \"started\", \"test_count\": {n} }}\n"
@@ -194,6 +227,8 @@ impl Console {
     pub fn not_run(&self, name: &str) {
         self.tally().ignored += 1;
         let text = match self.style {
+            Style::Quiet => return,
+            Style::Terse if self.live_total.is_some() => return self.progress(),
             Style::Terse => self.paint(Mark::Skip, "i"),
             Style::Pretty => format!(
                 "test {name:<w$} ... {}\n",
@@ -215,6 +250,7 @@ impl Console {
                     self.json_test(name, "ignored", &extra);
                 }
             }
+            Style::Quiet => {}
             Style::Pretty | Style::Terse if !names.is_empty() => {
                 let s = if names.len() == 1 { "" } else { "s" };
                 self.write(&format!(
@@ -245,6 +281,8 @@ impl Console {
             }
         }
         let text = match self.style {
+            Style::Quiet => return,
+            Style::Terse if self.live_total.is_some() => return self.progress(),
             Style::Terse => self.paint(mark, &mark.terse().to_string()),
             Style::Pretty => format!(
                 "test {name:<w$} ... {}\n",
@@ -290,6 +328,12 @@ impl Console {
             return;
         }
         let mut text = String::new();
+        if self.live_total.is_some() {
+            text.push('\n');
+        }
+        if self.style == Style::Quiet && t.failures.is_empty() {
+            return;
+        }
         if !t.failures.is_empty() {
             text.push_str("\nfailures:\n\n");
             for (name, msg) in &t.failures {
@@ -299,6 +343,11 @@ impl Console {
             for (name, _) in &t.failures {
                 text.push_str(&format!("    {name}\n"));
             }
+        }
+        if self.style == Style::Quiet {
+            text.push('\n');
+            self.write(&text);
+            return;
         }
         let verdict = if t.failed > 0 {
             self.paint(Mark::Fail, "FAILED")

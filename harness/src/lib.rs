@@ -15,6 +15,7 @@ pub mod rerun;
 pub mod result;
 pub mod runner;
 mod select;
+mod summary;
 
 pub use cli::HarnessArgs;
 pub use outcome::{judge, AltKind, Alternative, Expected, Judgement, Outcome};

@@ -138,10 +138,20 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
             out_line(line)
         }
     };
+    // -q: nothing but the closing line when all is well (and the banner lines that say what
+    // the results are not: simulated, emulated, no KVM).
+    let quiet = libtest.quiet;
     for b in &plan.banner {
         say(b);
     }
-    say(&format!("seed: {seed} (rerun with --seed {seed})"));
+    if !quiet {
+        say(&crate::summary::banner(
+            &plan.name,
+            &plan.properties,
+            cases.len(),
+        ));
+        say(&format!("seed: {seed} (rerun with --seed {seed})"));
+    }
     if let Some(s) = args.shard {
         if cases.is_empty() {
             say(&format!(
@@ -303,8 +313,16 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         }
     }
     summary.push(detail);
-    for line in &summary {
-        say(line);
+    if !quiet && !args.ktap && !json {
+        for line in crate::summary::end_of_run(&record) {
+            say(&line);
+        }
+    }
+    for (i, line) in summary.iter().enumerate() {
+        // -q: the detail line (time, report directory) is the last one.
+        if !(quiet && i + 1 == summary.len()) {
+            say(line);
+        }
     }
     if let Some(sig) = interrupted {
         if let Some(e) = &report_error {

@@ -80,7 +80,15 @@ impl Need {
 
     /// None when satisfied, else the skip reason naming what is missing and what the host has.
     pub fn unmet(&self, host: &Host) -> Option<String> {
+        // An s390 capability missing on another architecture: the architecture is the reason
+        // (one reason for all s390 cases there, not one per capability).
+        let s390_cap = |name: &str| name.starts_with("KVM_CAP_S390_") && host.arch() != "s390x";
         match *self {
+            Need::Cap { name, .. } | Need::CapBits { name, .. }
+                if s390_cap(name) && Need::Arch("s390x").unmet(host).is_some() =>
+            {
+                Need::Arch("s390x").unmet(host)
+            }
             Need::Arch(a) if host.arch() != a => {
                 Some(format!("needs {a}; kernel is {}", host.arch()))
             }

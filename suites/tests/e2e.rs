@@ -269,7 +269,8 @@ fn known_kernel_bugs_are_reported_apart_and_strict_fails_them() {
     for strict in [false, true] {
         let dir = tmpdir(if strict { "bug-strict" } else { "bug" });
         let mut args = vec![
-            "-q",
+            "--format",
+            "terse",
             "--report-dir",
             dir.to_str().unwrap(),
             "selftest::known_bug",
