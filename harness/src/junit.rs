@@ -82,8 +82,8 @@ pub fn to_junit(run: &RunRecord) -> Report {
             if !out.is_empty() {
                 case.set_system_out(out);
             }
-            if !r.report.kernel_log.is_empty() {
-                case.set_system_err(kernel_log_text(&r.report.kernel_log));
+            if !r.report.kernel_lines().is_empty() {
+                case.set_system_err(kernel_log_text(r.report.kernel_lines()));
             }
             suite.add_test_case(case);
         }

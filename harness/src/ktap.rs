@@ -29,7 +29,7 @@ pub fn to_ktap(run: &RunRecord) -> String {
         for (j, r) in results.iter().enumerate() {
             let n = j + 1;
             let name = one_line(&r.id);
-            for l in &r.report.kernel_log {
+            for l in r.report.kernel_lines() {
                 let _ = writeln!(out, "    # kernel: {}", one_line(l));
             }
             match r.report.status {

@@ -42,9 +42,19 @@ pub struct CaseReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Boxed: reports travel as the error of every check (`Step`), so they stay small.
     pub known_bug: Option<Box<KnownBug>>,
-    /// What the kernel logged while the case ran (/dev/kmsg, dmesg format), live only.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub kernel_log: Vec<String>,
+    /// What the kernel logged while the case ran (live only; boxed like the known bug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_log: Option<Box<KernelLog>>,
+}
+
+/// The kernel log lines of one case (/dev/kmsg, dmesg format, possibly capped) and the
+/// sequence numbers of the first and last record it saw, so that the run can tell the lines
+/// logged outside every case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelLog {
+    pub lines: Vec<String>,
+    pub first_seq: u64,
+    pub last_seq: u64,
 }
 
 impl CaseReport {
@@ -55,7 +65,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
-            kernel_log: vec![],
+            kernel_log: None,
         }
     }
     pub fn fail(summary: impl Into<String>) -> Self {
@@ -65,7 +75,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
-            kernel_log: vec![],
+            kernel_log: None,
         }
     }
     pub fn skip(reason: impl Into<String>) -> Self {
@@ -75,7 +85,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
-            kernel_log: vec![],
+            kernel_log: None,
         }
     }
     pub fn error(summary: impl Into<String>) -> Self {
@@ -85,7 +95,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
-            kernel_log: vec![],
+            kernel_log: None,
         }
     }
     /// The case met the documented kernel bug `bug` where it is known; `summary` says what it
@@ -100,7 +110,7 @@ impl CaseReport {
                 bug: bug.into(),
                 seen: true,
             })),
-            kernel_log: vec![],
+            kernel_log: None,
         }
     }
     /// The kernel is one where `bug` is known, but this case did not see it: the report keeps
@@ -148,9 +158,13 @@ impl CaseReport {
         self.notes.push(note.into());
         self
     }
-    pub fn with_kernel_log(mut self, lines: Vec<String>) -> Self {
-        self.kernel_log = lines;
+    pub fn with_kernel_log(mut self, log: KernelLog) -> Self {
+        self.kernel_log = Some(Box::new(log));
         self
+    }
+    /// The kernel log lines of the case (none when nothing was logged or not watched).
+    pub fn kernel_lines(&self) -> &[String] {
+        self.kernel_log.as_ref().map_or(&[], |k| &k.lines)
     }
 }
 

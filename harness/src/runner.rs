@@ -60,6 +60,9 @@ pub struct RunPlan {
     /// Why the run cannot really be done (e.g. no usable KVM): the cases still run (they skip
     /// with the reason) and the reports are complete, but the run then exits 2 with this line.
     pub unusable: Option<String>,
+    /// Watch the kernel log (/dev/kmsg) over the run: the lines logged outside every case go to
+    /// the summary (live runs; each case attaches its own lines).
+    pub kernel_log: bool,
 }
 
 /// Why a case marked ignored did not run.
@@ -143,6 +146,15 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
     let quiet = libtest.quiet;
     for b in &plan.banner {
         say(b);
+    }
+    let mut kernel_log = None;
+    if plan.kernel_log {
+        match crate::kmsg::Cursor::at_end() {
+            Ok(c) => kernel_log = Some(c),
+            Err(e) => say(&format!(
+                "kernel log: {e}: the cases run without their kernel log"
+            )),
+        }
     }
     if !quiet {
         say(&crate::summary::banner(
@@ -261,6 +273,14 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         banner: plan.banner.clone(),
     };
 
+    // The kernel log lines no case saw (between cases, before the first, after the last).
+    let outside = lines_outside_cases(
+        kernel_log
+            .as_mut()
+            .map(|c| c.read_new())
+            .unwrap_or_default(),
+        &record.results,
+    );
     let ktap = crate::ktap::to_ktap(&record);
     if args.ktap {
         out(&ktap);
@@ -274,6 +294,12 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         c.skipped
     )];
     summary.extend(known_bug_lines(&record, args.strict));
+    if !outside.is_empty() {
+        summary.push(format!(
+            "kernel log: {} lines outside any case (in summary.txt)",
+            outside.len()
+        ));
+    }
     if let Some(sig) = interrupted {
         let n = left.len();
         let s = if n == 1 { "" } else { "s" };
@@ -305,7 +331,10 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
                 ("junit.xml", xml.into_bytes()),
                 ("results.ktap", ktap.into_bytes()),
                 ("kcidb.json", kcidb.into_bytes()),
-                ("summary.txt", summary_text(&record, &summary).into_bytes()),
+                (
+                    "summary.txt",
+                    summary_text(&record, &summary, &outside).into_bytes(),
+                ),
             ])
         }) {
             Ok(dir) => detail.push_str(&format!("; reports in {}", dir.display())),
@@ -400,9 +429,16 @@ fn run_id(plan: &RunPlan) -> String {
 }
 
 /// summary.txt: the closing lines, then every failure and known kernel bug in full.
-fn summary_text(record: &RunRecord, summary: &[String]) -> String {
+fn summary_text(record: &RunRecord, summary: &[String], kernel_log_outside: &[String]) -> String {
     let mut text = summary.join("\n");
     text.push('\n');
+    if !kernel_log_outside.is_empty() {
+        text.push_str("\nKERNEL LOG OUTSIDE ANY CASE\n");
+        for l in kernel_log_outside {
+            text.push_str(l);
+            text.push('\n');
+        }
+    }
     for r in record
         .results
         .iter()
@@ -422,6 +458,22 @@ fn summary_text(record: &RunRecord, summary: &[String]) -> String {
         ));
     }
     text
+}
+
+/// The kernel log records of the whole run that no case saw, as dmesg lines.
+fn lines_outside_cases(records: Vec<crate::kmsg::Record>, results: &[CaseResult]) -> Vec<String> {
+    records
+        .into_iter()
+        .filter(|line| {
+            !results.iter().any(|r| {
+                r.report
+                    .kernel_log
+                    .as_ref()
+                    .is_some_and(|k| (k.first_seq..=k.last_seq).contains(&line.seq))
+            })
+        })
+        .map(|line| line.line())
+        .collect()
 }
 
 fn fail_run(reason: &str) -> ExitCode {
@@ -741,6 +793,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn kernel_lines_no_case_saw_go_to_the_summary() {
+        let rec = |seq: u64| crate::kmsg::Record {
+            seq,
+            usec: seq,
+            level: 4,
+            facility: 0,
+            text: format!("line {seq}"),
+        };
+        let mut run = crate::result::tests::sample_run();
+        run.results[0].report =
+            run.results[0]
+                .report
+                .clone()
+                .with_kernel_log(crate::result::KernelLog {
+                    lines: vec!["line 3".into(), "line 4".into()],
+                    first_seq: 3,
+                    last_seq: 4,
+                });
+        let outside = lines_outside_cases((1..=6).map(rec).collect(), &run.results);
+        let texts: Vec<&str> = outside
+            .iter()
+            .map(|l| l.split("] ").nth(1).unwrap())
+            .collect();
+        assert_eq!(texts, ["line 1", "line 2", "line 5", "line 6"]);
+    }
+
     fn plan() -> RunPlan {
         RunPlan {
             name: "kvm-conformance".into(),
@@ -758,6 +837,7 @@ mod tests {
             banner: vec![],
             rerun: RerunSpec::default(),
             unusable: None,
+            kernel_log: false,
         }
     }
 

@@ -293,6 +293,8 @@ fn run_cli(args: Vec<String>) -> ExitCode {
         properties,
         banner,
         rerun,
+        // The child processes of a live run each read their own lines; the parent the rest.
+        kernel_log: k.backend() == Backend::Live && unusable.is_none(),
         unusable,
     };
     harness::runner::run(&cli.harness, plan)

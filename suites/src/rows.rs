@@ -169,7 +169,7 @@ pub fn case(suite: &str, def: CaseDef) -> harness::Case {
                 None
             };
             let kernel_log = live
-                .then(fixtures::kmsg::Cursor::at_end)
+                .then(harness::kmsg::Cursor::at_end)
                 .and_then(Result::ok);
             crate::rows::not_runnable::case_starts();
             let report = body(&host, ctx).unwrap_or_else(|r| r);
@@ -204,15 +204,17 @@ const KERNEL_LOG_MAX_LINES: usize = 200;
 
 /// Attaches what the kernel logged during the case; a WARN, BUG or oops line fails the case
 /// (every errno may still have been right), naming the line.
-fn with_kernel_log(report: CaseReport, records: Vec<fixtures::kmsg::Record>) -> CaseReport {
+fn with_kernel_log(report: CaseReport, records: Vec<harness::kmsg::Record>) -> CaseReport {
     if records.is_empty() {
         return report;
     }
+    let first_seq = records.iter().map(|r| r.seq).min().unwrap_or(0);
+    let last_seq = records.iter().map(|r| r.seq).max().unwrap_or(0);
     // Only the kernel's own lines: a process may write anything to /dev/kmsg.
     let problem = records
         .iter()
         .filter(|r| r.from_kernel())
-        .find_map(|r| fixtures::kmsg::problem(&r.text).map(|what| (what, r.line())));
+        .find_map(|r| harness::kmsg::problem(&r.text).map(|what| (what, r.line())));
     let mut lines: Vec<String> = records
         .iter()
         .take(KERNEL_LOG_MAX_LINES)
@@ -239,7 +241,11 @@ fn with_kernel_log(report: CaseReport, records: Vec<fixtures::kmsg::Record>) -> 
         ]),
         None => report,
     };
-    report.with_kernel_log(lines)
+    report.with_kernel_log(harness::KernelLog {
+        lines,
+        first_seq,
+        last_seq,
+    })
 }
 
 /// What every suite's row type shares, so that one function turns any table into cases.
@@ -642,8 +648,8 @@ pub fn classic_gmap(host: &Host) -> Step<(bool, String)> {
 mod tests {
     use super::*;
 
-    fn record(seq: u64, text: &str) -> fixtures::kmsg::Record {
-        fixtures::kmsg::Record {
+    fn record(seq: u64, text: &str) -> harness::kmsg::Record {
+        harness::kmsg::Record {
             seq,
             usec: 1_000_000 + seq,
             level: 4,
@@ -670,7 +676,7 @@ mod tests {
             "the kernel logged a WARN during this case: [    1.000002] WARNING: CPU: 0 PID: 7 at arch/s390/kvm/kvm-s390.c:1 x+0x0/0x0"
         );
         assert!(r.details[0].contains("Pass: 3 checks passed"), "{r:?}");
-        assert_eq!(r.kernel_log.len(), 2);
+        assert_eq!(r.kernel_lines().len(), 2);
         // The same text written by a process (facility user) is attached, not a kernel WARN.
         let mut user = record(
             3,
@@ -678,7 +684,10 @@ mod tests {
         );
         user.facility = 1;
         let r = with_kernel_log(CaseReport::pass("ok"), vec![user]);
-        assert_eq!((r.status, r.kernel_log.len()), (harness::Status::Pass, 1));
+        assert_eq!(
+            (r.status, r.kernel_lines().len()),
+            (harness::Status::Pass, 1)
+        );
     }
 
     #[test]
@@ -688,8 +697,8 @@ mod tests {
             .collect();
         let r = with_kernel_log(CaseReport::pass("ok"), records);
         assert_eq!(r.status, harness::Status::Pass);
-        assert_eq!(r.kernel_log.len(), KERNEL_LOG_MAX_LINES + 1);
-        assert_eq!(r.kernel_log.last().unwrap(), "... and 5 more lines");
+        assert_eq!(r.kernel_lines().len(), KERNEL_LOG_MAX_LINES + 1);
+        assert_eq!(r.kernel_lines().last().unwrap(), "... and 5 more lines");
         assert_eq!(
             with_kernel_log(CaseReport::pass("ok"), vec![]),
             CaseReport::pass("ok")
