@@ -101,10 +101,29 @@ fn simulated(extra: &[&str], tag: &str) -> Run {
     }
 }
 
+/// The run of one generation without a mutant, made once and shared by the tests that need it.
+fn clean(generation: &str) -> &'static Run {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static RUNS: OnceLock<Mutex<HashMap<String, &'static OnceLock<Run>>>> = OnceLock::new();
+    let cell: &'static OnceLock<Run> = *RUNS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap()
+        .entry(generation.to_string())
+        .or_insert_with(|| Box::leak(Box::default()));
+    cell.get_or_init(|| {
+        simulated(
+            &["--sim-kernel", generation],
+            &format!("clean-{generation}"),
+        )
+    })
+}
+
 #[test]
 fn generations_6_1_6_12_and_7_2_pass() {
     for generation in ["6.1", "6.12", "7.2"] {
-        let r = simulated(&["--sim-kernel", generation], generation);
+        let r = clean(generation);
         assert!(
             r.failed.is_empty(),
             "simulated {generation}: {:#?}",
@@ -220,6 +239,81 @@ fn a_zero_memory_limit_is_one_failure_and_the_memslot_cases_are_not_runnable() {
     }
 }
 
+/// Mutant runs at a time. Each run already starts `--test-threads` (one per CPU) case
+/// processes; a second run beside it fills the gaps while one starts up or writes reports.
+const MUTANT_WORKERS: usize = 2;
+
+/// The suite whose cases a mutant deviates under, from its name: the mutant is first run
+/// against that suite alone (a case process costs more than most cases), and against every
+/// suite only when that does not catch it.
+fn focus(mutant: &str) -> Option<&'static str> {
+    const AREAS: &[(&[&str], &str)] = &[
+        (&["memop", "cmpxchg"], "s390_mem_op::"),
+        (&["skeys", "keyop", "key-after-fault-in"], "s390_skeys::"),
+        (
+            &["irq", "emergency", "mchk", "program-int"],
+            "s390_irq_state::",
+        ),
+        (
+            &["memslot", "gmap", "gpa", "mem-limit"],
+            "set_user_memory_region::",
+        ),
+        (&["ioeventfd"], "ioeventfd::"),
+    ];
+    AREAS
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| mutant.contains(w)))
+        .map(|(_, suite)| *suite)
+}
+
+/// How one mutant run ended.
+enum Verdict {
+    Killed {
+        by: usize,
+        first: String,
+    },
+    /// It removes a known kernel bug: the case that knows the bug reports it not seen.
+    BugNotSeen(String),
+    Survived,
+}
+
+fn judge_mutant(name: &str) -> Verdict {
+    let focused = focus(name).map(|suite| judge_mutant_on(name, Some(suite)));
+    match focused {
+        Some(v @ (Verdict::Killed { .. } | Verdict::BugNotSeen(_))) => v,
+        _ => judge_mutant_on(name, None),
+    }
+}
+
+/// One run with the mutant, of `filter`'s cases or of all.
+fn judge_mutant_on(name: &str, filter: Option<&str>) -> Verdict {
+    // A mutant of one generation runs there, the others on the default generation.
+    let generation = name
+        .parse::<Mutant>()
+        .ok()
+        .and_then(|m| m.generation())
+        .map(|g| g.version());
+    let mut args = vec!["--mutant", name];
+    if let Some(g) = generation {
+        args.extend(["--sim-kernel", g]);
+    }
+    args.extend(filter);
+    let r = simulated(&args, name);
+    if !r.failed.is_empty() && r.code == Some(1) {
+        return Verdict::Killed {
+            by: r.failed.len(),
+            first: r.failed[0].0.clone(),
+        };
+    }
+    // A mutant that removes a known kernel bug cannot make a case fail (a kernel with the
+    // fix must pass): the case that knows the bug reports it not seen.
+    let bugs = &clean(generation.unwrap_or("7.2")).known_bugs;
+    match r.bugs_not_seen.iter().find(|id| bugs.contains(id)) {
+        Some(id) if r.code == Some(0) => Verdict::BugNotSeen(id.clone()),
+        _ => Verdict::Survived,
+    }
+}
+
 #[test]
 fn every_mutant_is_killed() {
     let list = Command::new(BIN)
@@ -236,40 +330,31 @@ fn every_mutant_is_killed() {
         "at least 15 mutants, got {}",
         names.len()
     );
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let verdicts = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..MUTANT_WORKERS {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(name) = names.get(i) else { break };
+                let verdict = judge_mutant(name);
+                verdicts.lock().unwrap().push((i, verdict));
+            });
+        }
+    });
+    let mut verdicts = verdicts.into_inner().unwrap();
+    verdicts.sort_by_key(|(i, _)| *i);
     let mut survivors = Vec::new();
-    // Known kernel bugs of the generations, from runs without a mutant (made when needed).
-    let mut clean_bugs = std::collections::HashMap::new();
-    for name in &names {
-        // A mutant of one generation runs there, the others on the default generation.
-        let generation = name
-            .parse::<Mutant>()
-            .ok()
-            .and_then(|m| m.generation())
-            .map(|g| g.version());
-        let mut args = vec!["--mutant", name.as_str()];
-        if let Some(g) = generation {
-            args.extend(["--sim-kernel", g]);
-        }
-        let r = simulated(&args, name);
-        if !r.failed.is_empty() && r.code == Some(1) {
-            eprintln!(
-                "mutant {name:<40} killed by {} cases, e.g. {}",
-                r.failed.len(),
-                r.failed[0].0
-            );
-            continue;
-        }
-        // A mutant that removes a known kernel bug cannot make a case fail (a kernel with the
-        // fix must pass): the case that knows the bug reports it not seen.
-        let gen = generation.unwrap_or("7.2");
-        let bugs = clean_bugs.entry(gen).or_insert_with(|| {
-            simulated(&["--sim-kernel", gen], &format!("clean-{gen}")).known_bugs
-        });
-        match r.bugs_not_seen.iter().find(|id| bugs.contains(id)) {
-            Some(id) if r.code == Some(0) => {
+    for (i, verdict) in verdicts {
+        let name = &names[i];
+        match verdict {
+            Verdict::Killed { by, first } => {
+                eprintln!("mutant {name:<40} killed by {by} cases, e.g. {first}")
+            }
+            Verdict::BugNotSeen(id) => {
                 eprintln!("mutant {name:<40} caught: {id} reports its known kernel bug not seen")
             }
-            _ => survivors.push(name.clone()),
+            Verdict::Survived => survivors.push(name.clone()),
         }
     }
     let killed = names.len() - survivors.len();
