@@ -106,7 +106,7 @@ fn clean(generation: &str) -> &'static Run {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static RUNS: OnceLock<Mutex<HashMap<String, &'static OnceLock<Run>>>> = OnceLock::new();
-    let cell: &'static OnceLock<Run> = *RUNS
+    let cell: &'static OnceLock<Run> = RUNS
         .get_or_init(Mutex::default)
         .lock()
         .unwrap()
