@@ -8,6 +8,7 @@ pub mod cli;
 mod console;
 pub mod junit;
 pub mod ktap;
+mod listing;
 pub mod outcome;
 pub mod result;
 pub mod runner;

@@ -38,6 +38,9 @@ pub struct Case {
     pub seed_section: String,
     /// Not run unless `--ignored` / `--include-ignored` (slow or stressful cases).
     pub ignored: bool,
+    /// Where the case is defined (`file:line`): shown by `--list --locations` and in every
+    /// failure message and report.
+    pub location: Option<String>,
     pub body: CaseBody,
 }
 
@@ -116,6 +119,12 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         .filter(|c| args.shard.is_none_or(|s| s.contains(&c.id)))
         .cloned()
         .collect();
+    if listing && args.locations {
+        for line in crate::listing::with_locations(&args.libtest, &cases) {
+            println!("{line}");
+        }
+        return ExitCode::SUCCESS;
+    }
     let order: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
     let mut libtest = args.libtest.clone();
     // Pretty and terse go through our console (libtest-mimic's printer has no known-bug
@@ -164,7 +173,7 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
                     run_in_child(&args, &case, &ctx)
                 };
                 let report = if args.strict { report.strict() } else { report };
-                let failure = failure_message(&report, &output, &rerun);
+                let failure = failure_message(&report, &output, case.location.as_deref(), &rerun);
                 if let Some(con) = &console {
                     con.finished(&case.id, &report, failure.clone());
                 }
@@ -173,6 +182,7 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
                     id: case.id.clone(),
                     suite: case.suite.clone(),
                     seed_section: case.seed_section.clone(),
+                    location: case.location.clone(),
                     report,
                     duration: t.elapsed(),
                     output,
@@ -314,8 +324,14 @@ fn to_trial_outcome(report: &CaseReport, failure: Option<String>) -> Result<Comp
     }
 }
 
-/// The console text of a failed case: summary, details, notes, output, rerun command.
-fn failure_message(report: &CaseReport, output: &str, rerun: &str) -> Option<String> {
+/// The console text of a failed case: summary, details, notes, output, where the case is
+/// defined, rerun command.
+fn failure_message(
+    report: &CaseReport,
+    output: &str,
+    location: Option<&str>,
+    rerun: &str,
+) -> Option<String> {
     match report.status {
         Status::Pass | Status::Skip | Status::KnownBug => None,
         Status::Fail | Status::Error => {
@@ -327,6 +343,9 @@ fn failure_message(report: &CaseReport, output: &str, rerun: &str) -> Option<Str
             if !output.trim().is_empty() {
                 msg.push_str("\n  output:\n    ");
                 msg.push_str(&output.trim_end().replace('\n', "\n    "));
+            }
+            if let Some(at) = location {
+                msg.push_str(&format!("\n  defined at: {at}"));
             }
             msg.push_str(&format!("\n  rerun: {rerun}"));
             Some(msg)
@@ -612,6 +631,7 @@ mod tests {
             suite: "t".into(),
             seed_section: "the runner's own test".into(),
             ignored: false,
+            location: Some("harness/src/runner.rs:1".into()),
             body: Arc::new(move |_| report()),
         }
     }

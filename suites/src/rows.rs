@@ -137,6 +137,7 @@ pub fn case(suite: &str, def: CaseDef) -> harness::Case {
         suite: suite.to_string(),
         seed_section: seed.to_string(),
         ignored,
+        location: None,
         body: Arc::new(move |ctx: &CaseContext| {
             let k = fixtures::kernel();
             let sys = match open_kvm(k) {

@@ -14,12 +14,15 @@ pub fn enabled() -> bool {
     std::env::var("KVM_CONFORMANCE_SELFTEST").as_deref() == Ok("1")
 }
 
+#[track_caller]
 fn selftest(id: &str, body: fn() -> CaseReport) -> harness::Case {
+    let at = std::panic::Location::caller();
     harness::Case {
         id: format!("{SUITE}::{id}"),
         suite: SUITE.into(),
         seed_section: "the harness itself".into(),
         ignored: false,
+        location: Some(format!("{}:{}", at.file(), at.line())),
         body: Arc::new(move |_| body()),
     }
 }
