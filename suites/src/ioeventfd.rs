@@ -5,7 +5,7 @@
 //! case runs random assign/deassign sequences against the reference model in
 //! `fixtures::models::ioeventfd`.
 
-use crate::rows::{cap, case, fixture_error, table_cases, CaseDef, Checker, Need, Seed, Step};
+use crate::rows::{cap, case, fixture_error, CaseDef, Checker, Fixture, Need, Seed, Step};
 use fixtures::models::ioeventfd::{
     check_property, KernelSystem, PropertyConfig, PropertyFailure, DESCRIPTORS,
 };
@@ -188,7 +188,7 @@ impl Env {
     }
 
     /// Resolve and call, judged against `expected`.
-    fn call(
+    fn check_call(
         &self,
         c: &mut Checker,
         what: &str,
@@ -206,47 +206,33 @@ impl Env {
     }
 }
 
-type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
+impl Fixture for Env {
+    type Given = Reg;
+    type Call = Reg;
+    type Setup = ();
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
-    pub given: Vec<Reg>,
-    pub call: Reg,
-    pub expect: Expected,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
+    fn open(_: &Arc<crate::rows::Host>, _: &CaseContext, _: &Row, _: &Expected) -> Step<Env> {
+        Env::new().map_err(fixture_error)
+    }
+
+    fn given(&mut self, given: &[Reg], c: &mut Checker) -> Step<()> {
+        for g in given {
+            let e = g.resolve(self);
+            c.setup(CALL, &e, self.ioctl(&e))?;
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, call: &Reg, expected: Expected, c: &mut Checker) -> Step<()> {
+        self.check_call(c, CALL, *call, expected).map(drop)
+    }
 }
 
+type Row = crate::rows::Row<Env>;
+
+#[track_caller]
 fn row(id: impl Into<String>, call: Reg, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: vec![],
-        given: vec![],
-        call,
-        expect: expect.into(),
-        doc: None,
-        then: None,
-    }
-}
-
-impl Row {
-    fn given(mut self, g: &[Reg]) -> Self {
-        self.given = g.to_vec();
-        self
-    }
-    fn needs(mut self, n: &[Need]) -> Self {
-        self.needs.extend_from_slice(n);
-        self
-    }
-    fn then(mut self, t: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static) -> Self {
-        self.then = Some(Arc::new(t));
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
+    Row::new(id, call, expect)
 }
 
 const OK: Outcome = Outcome::OK;
@@ -422,7 +408,7 @@ pub fn rows() -> Vec<Row> {
 /// `r` is registered exactly like that: its deassign succeeds.
 fn deassigns(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
     move |env, c| {
-        env.call(
+        env.check_call(
             c,
             "deassign of the registration (succeeds only if it is there)",
             r.deassign(),
@@ -435,13 +421,13 @@ fn deassigns(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
 /// `r` is no longer registered: a second deassign finds nothing and it can be assigned again.
 fn gone(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
     move |env, c| {
-        env.call(
+        env.check_call(
             c,
             "deassign again (nothing left to match)",
             r.deassign(),
             ENOENT,
         )?;
-        env.call(
+        env.check_call(
             c,
             "assign again (no collision with what was removed)",
             r,
@@ -453,7 +439,7 @@ fn gone(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), |_host, _ctx, row| run_row(row));
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
     cases.extend(crate::rows::bad_argument_cases(
         SUITE,
         SEED,
@@ -464,48 +450,20 @@ pub fn cases() -> Vec<harness::Case> {
             crate::rows::Target::Vm,
         )],
     ));
-    cases.push(case(
-        SUITE,
-        CaseDef {
-            id: PROPERTY_ID.into(),
-            seed: SEED,
-            needs: vec![any_length()],
-            ignored: false,
-            body: Arc::new(|_host, ctx| Ok(property(ctx))),
-        },
-    ));
+    let property = CaseDef::new(PROPERTY_ID, SEED, &[any_length()], |_host, ctx| {
+        Ok(property(ctx))
+    });
+    cases.push(case(SUITE, property));
     // peers.md R8: a vCPU keeps writing to an ioeventfd port while the host deassigns and
     // re-assigns it and reloads a memslot; a hang ends in the case timeout. Slow: --ignored.
-    cases.push(case(
-        SUITE,
-        CaseDef {
-            id: "stress::toggle_while_guest_writes_and_memslots_reload".into(),
-            seed: SEED,
-            needs: vec![Need::Arch("x86_64"), Need::Live],
-            ignored: true,
-            body: Arc::new(|_host, _ctx| stress::toggle_while_guest_writes()),
-        },
-    ));
+    let stress = CaseDef::new(
+        "stress::toggle_while_guest_writes_and_memslots_reload",
+        SEED,
+        &[Need::Arch("x86_64"), Need::Live],
+        |_host, _ctx| stress::toggle_while_guest_writes(),
+    );
+    cases.push(case(SUITE, stress.ignored()));
     cases
-}
-
-crate::table_row!(Row);
-
-fn run_row(row: &Row) -> Step<CaseReport> {
-    let env = Env::new().map_err(fixture_error)?;
-    let mut c = Checker::new();
-    for g in &row.given {
-        let e = g.resolve(&env);
-        c.setup(CALL, &e, env.ioctl(&e))?;
-    }
-    env.call(&mut c, CALL, row.call, row.expect.clone())?;
-    if let Some(doc) = row.doc {
-        c.note(format!("documentation deviation: {doc}"));
-    }
-    if let Some(then) = &row.then {
-        then(&env, &mut c)?;
-    }
-    c.pass()
 }
 
 // ---- the property: random sequences against the reference model ----
@@ -623,17 +581,19 @@ fn mmio_w(len: u32, value: u64) -> W {
     W::Mmio { off: 0, len, value }
 }
 
+/// A guest row: `call` registers, then the guest's writes and the calls between them.
+#[track_caller]
+fn g(id: &str, call: Reg, acts: Vec<Act>) -> Row {
+    row(format!("guest::{id}"), call, OK)
+        .needs(&[Need::Arch("x86_64"), Need::Live])
+        .then(guest::scenario(acts))
+}
+
 fn guest_rows() -> Vec<Row> {
     use Act::{Call, Write};
     use Effect::{Exits, Signals};
-    let live_x86 = [Need::Arch("x86_64"), Need::Live];
     let p = |len| pio(PORT as u64, len);
     let m = |len| mmio(MMIO_GPA, len);
-    let g = |id: &str, call: Reg, acts: Vec<Act>| {
-        row(format!("guest::{id}"), call, OK)
-            .needs(&live_x86)
-            .then(guest::scenario(acts))
-    };
     vec![
         g(
             "pio_1_signals_without_exit",
@@ -897,7 +857,7 @@ mod guest {
             for (i, a) in acts.iter().enumerate() {
                 match *a {
                     Act::Call(r, want) => {
-                        env.call(
+                        env.check_call(
                             c,
                             &format!("step {}: KVM_IOEVENTFD between guest writes", i + 1),
                             r,

@@ -8,7 +8,7 @@
 //! Fixture (kept here for now): a VM without memslots and vcpus 0, 1 and 2, all never run
 //! (stopped); the calls go to vcpu 0. Ids 3..=254 do not exist.
 
-use crate::rows::{cap, fixture_error, table_cases, Checker, Host, Need, Seed, Step};
+use crate::rows::{cap, case, fixture_error, CaseDef, Checker, Fixture, Host, Need, Seed, Step};
 use crate::s390_skeys::run_property;
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_irq_state::{
@@ -121,8 +121,8 @@ pub enum Given {
     Set(Vec<KvmS390Irq>),
 }
 
-pub struct Env<'h> {
-    pub host: &'h Host,
+pub struct Env {
+    pub host: Arc<Host>,
     pub vm: Vm,
     pub vcpus: Vec<Vcpu>,
     /// The buffer of the call under test.
@@ -131,8 +131,8 @@ pub struct Env<'h> {
     inaccessible: u64,
 }
 
-impl Env<'_> {
-    fn new<'h>(host: &'h Host, vcpu_ids: &[u32]) -> Step<Env<'h>> {
+impl Env {
+    fn new(host: &Arc<Host>, vcpu_ids: &[u32]) -> Step<Env> {
         let vm = Vm::new().map_err(fixture_error)?;
         let mut vcpus = Vec::new();
         for &id in vcpu_ids {
@@ -144,7 +144,7 @@ impl Env<'_> {
         let inaccessible = Inaccessible::new().map_err(fixture_error)?;
         let addr = inaccessible.addr();
         Ok(Env {
-            host,
+            host: Arc::clone(host),
             vm,
             vcpus,
             buf: None,
@@ -217,48 +217,59 @@ impl Env<'_> {
     }
 }
 
-type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
+impl Fixture for Env {
+    type Given = Given;
+    type Call = Call;
+    type Setup = ();
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
-    pub given: Vec<Given>,
-    pub call: Option<Call>,
-    pub expect: Expected,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
+    fn open(host: &Arc<Host>, _: &CaseContext, _: &Row, _: &Expected) -> Step<Env> {
+        Env::new(host, &VCPUS)
+    }
+
+    fn given(&mut self, given: &[Given], c: &mut Checker) -> Step<()> {
+        for g in given {
+            match g {
+                Given::Irq(irq) => {
+                    c.setup(
+                        "KVM_S390_IRQ on the vcpu fd",
+                        irq,
+                        s390_irq(self.vm.k, self.fd(), irq),
+                    )?;
+                }
+                Given::Set(entries) => {
+                    let (st, r) = self.set(entries);
+                    c.setup(SET, &st, r)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, call: &Call, expected: Expected, c: &mut Checker) -> Step<()> {
+        let (st, r) = self.issue(call)?;
+        let what = match call.op {
+            Op::Set => SET,
+            Op::Get => GET,
+        };
+        c.call(what, &st, expected, r).map(drop)
+    }
 }
 
+type Row = crate::rows::Row<Env>;
+
+/// A row of the suite: needs KVM_CAP_S390_IRQ_STATE.
+#[track_caller]
 fn row(id: impl Into<String>, call: Call, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: vec![cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")],
-        given: vec![],
-        call: Some(call),
-        expect: expect.into(),
-        doc: None,
-        then: None,
-    }
+    Row::new(id, call, expect).needs(&[cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")])
 }
 
 impl Row {
-    fn given_set(mut self, entries: &[KvmS390Irq]) -> Self {
-        self.given.push(Given::Set(entries.to_vec()));
-        self
+    fn given_set(self, entries: &[KvmS390Irq]) -> Self {
+        self.given(&[Given::Set(entries.to_vec())])
     }
-    fn given_irq(mut self, irq: KvmS390Irq) -> Self {
-        self.given.push(Given::Irq(irq));
-        self.needs
-            .push(cap(KVM_CAP_S390_INJECT_IRQ, "KVM_CAP_S390_INJECT_IRQ"));
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
-    fn then(mut self, t: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static) -> Self {
-        self.then = Some(Arc::new(t));
-        self
+    fn given_irq(self, irq: KvmS390Irq) -> Self {
+        self.given(&[Given::Irq(irq)])
+            .needs(&[cap(KVM_CAP_S390_INJECT_IRQ, "KVM_CAP_S390_INJECT_IRQ")])
     }
     /// Afterwards GET lists exactly these entries, in this order.
     fn pending(self, want: &[KvmS390Irq]) -> Self {
@@ -737,9 +748,7 @@ pub fn rows() -> Vec<Row> {
     // ---- not s390: the capability reads 0 and the vcpu ioctls are refused (EINVAL, §1.2) ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = vec![Need::Arch("x86_64")];
-    let mut absent = row("not_s390::capability_absent", get(72), EINVAL);
-    absent.call = None;
-    absent = absent.then(|env, c| {
+    let absent = Row::check("not_s390::capability_absent", |env, c| {
         for (fd, on) in [(env.host.sys.fd, "/dev/kvm"), (env.vm.fd, "the VM fd")] {
             c.call(
                 &format!("KVM_CHECK_EXTENSION(KVM_CAP_S390_IRQ_STATE) on {on}"),
@@ -758,17 +767,16 @@ pub fn rows() -> Vec<Row> {
     for r in rows.iter_mut().filter(|r| r.id.starts_with("not_s390::")) {
         r.needs = not_s390.clone();
     }
-    rows.extend(PROPERTIES.iter().map(|(id, _)| {
-        let mut r = row(*id, get(1), OK);
-        r.call = None;
-        r
-    }));
     rows
 }
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
+    let needs = [cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")];
+    for (id, property) in PROPERTIES {
+        cases.push(case(SUITE, CaseDef::new(id, SEED, &needs, property)));
+    }
     cases.extend(crate::rows::bad_argument_cases(
         SUITE,
         SEED,
@@ -787,46 +795,6 @@ pub fn cases() -> Vec<harness::Case> {
         ],
     ));
     cases
-}
-
-crate::table_row!(Row);
-
-fn run_row(host: &Host, ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
-    if let Some((_, prop)) = PROPERTIES.iter().find(|(id, _)| *id == row.id) {
-        return prop(host, ctx);
-    }
-    let mut env = Env::new(host, &VCPUS)?;
-    let mut c = Checker::new();
-    for g in &row.given {
-        match g {
-            Given::Irq(irq) => {
-                c.setup(
-                    "KVM_S390_IRQ on the vcpu fd",
-                    irq,
-                    s390_irq(env.vm.k, env.fd(), irq),
-                )?;
-            }
-            Given::Set(entries) => {
-                let (st, r) = env.set(entries);
-                c.setup(SET, &st, r)?;
-            }
-        }
-    }
-    if let Some(call) = &row.call {
-        let (st, r) = env.issue(call)?;
-        let what = match call.op {
-            Op::Set => SET,
-            Op::Get => GET,
-        };
-        c.call(what, &st, row.expect.clone(), r)?;
-    }
-    if let Some(doc) = row.doc {
-        c.note(format!("documentation deviation {doc}"));
-    }
-    if let Some(then) = &row.then {
-        then(&env, &mut c)?;
-    }
-    c.pass()
 }
 
 // ---- checks after the call ----
@@ -890,7 +858,7 @@ fn buffer_untouched(env: &Env, c: &mut Checker) -> Step<()> {
 
 // ---- properties: random interrupt sets against the model ----
 
-type Property = fn(&Host, &CaseContext) -> Step<CaseReport>;
+type Property = fn(&Arc<Host>, &CaseContext) -> Step<CaseReport>;
 const PROPERTIES: [(&str, Property); 3] = [
     ("property::set_then_get_round_trips", round_trip),
     ("property::enobufs_exactly_when_too_small", enobufs),
@@ -911,7 +879,7 @@ fn fail(msg: String) -> TestCaseError {
     TestCaseError::fail(msg)
 }
 
-fn fresh(host: &Host) -> Result<Env<'_>, TestCaseError> {
+fn fresh(host: &Arc<Host>) -> Result<Env, TestCaseError> {
     Env::new(host, &VCPUS).map_err(|r| fail(format!("fixture: {}", r.summary)))
 }
 
@@ -925,7 +893,7 @@ fn same_entries(m: &IrqModel, got: &[KvmS390Irq], want: &[KvmS390Irq]) -> bool {
     }
 }
 
-fn round_trip(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
+fn round_trip(host: &Arc<Host>, ctx: &CaseContext) -> Step<CaseReport> {
     let strategy = model::valid_set(VCPUS.to_vec(), true, 3);
     run_property(
         SUITE,
@@ -963,7 +931,7 @@ fn round_trip(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
     )
 }
 
-fn enobufs(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
+fn enobufs(host: &Arc<Host>, ctx: &CaseContext) -> Step<CaseReport> {
     let strategy = (model::valid_set(VCPUS.to_vec(), true, 2), 1u32..72 * 14);
     run_property(
         SUITE,
@@ -1015,7 +983,7 @@ fn enobufs(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
     )
 }
 
-fn invalid_entry(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
+fn invalid_entry(host: &Arc<Host>, ctx: &CaseContext) -> Step<CaseReport> {
     let strategy = (
         model::valid_set(VCPUS.to_vec(), true, 2),
         model::invalid_entry(VCPUS.to_vec()),

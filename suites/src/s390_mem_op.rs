@@ -10,12 +10,11 @@
 //! absolute address and everything from 1 MiB to 16 MiB is outside guest memory (§3.3).
 
 use crate::rows::{
-    alt, case, fixture_error, regression, table_cases, CaseDef, Checker, Host, Need, Seed, Step,
+    alt, case, fixture_error, regression, CaseDef, Checker, Fixture, Host, Need, Seed, Step,
 };
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::raw::ioctl::{
-    check_extension, s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys,
-    set_user_memory_region,
+    s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys, set_user_memory_region,
 };
 use fixtures::raw::uapi::*;
 use fixtures::raw::SysResult;
@@ -195,16 +194,6 @@ impl Op {
     }
 }
 
-/// What a row's call is.
-#[derive(Debug, Clone, Copy)]
-pub enum Call {
-    Mem(Op),
-    /// KVM_CHECK_EXTENSION on /dev/kvm.
-    Cap {
-        cap: u64,
-    },
-}
-
 /// State set up before the call.
 #[derive(Debug, Clone, Copy)]
 pub enum Given {
@@ -236,6 +225,8 @@ pub struct Env {
     /// `ubuf` and `obuf` as they were just before the call.
     pub u0: Vec<u8>,
     pub o0: Vec<u8>,
+    /// The argument struct of the call under test, once it was made.
+    pub sent: Option<KvmS390MemOp>,
 }
 
 fn guest_pattern(i: usize) -> u8 {
@@ -288,7 +279,15 @@ impl Env {
             ext,
             u0: vec![],
             o0: vec![],
+            sent: None,
         })
+    }
+
+    /// The argument struct of the call under test (checks run after it).
+    fn sent(&self) -> &KvmS390MemOp {
+        self.sent
+            .as_ref()
+            .expect("the checks after the call run after the call")
     }
 
     /// Remember the user buffers as the call gets them.
@@ -365,18 +364,35 @@ impl Env {
 
 // ---- rows ----
 
-type Then = Arc<dyn Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync>;
-use crate::rows::Expect;
+impl Fixture for Env {
+    type Given = Given;
+    type Call = Op;
+    type Setup = ();
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
-    pub given: Vec<Given>,
-    pub call: Call,
-    pub expect: Expect,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
+    fn open(host: &Arc<Host>, _: &CaseContext, _: &Row, _: &Expected) -> Step<Env> {
+        Env::new(host)
+    }
+
+    fn given(&mut self, given: &[Given], c: &mut Checker) -> Step<()> {
+        for &g in given {
+            self.set_up(g, c)?;
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, o: &Op, expected: Expected, c: &mut Checker) -> Step<()> {
+        let m = self.resolve(o);
+        if o.op == CMPXCHG {
+            prepare_cmpxchg(self, o, m.size as usize);
+        }
+        self.snapshot();
+        self.sent = Some(m);
+        c.call(&what(&m, o.on), &m, expected, self.mem_op(o.on, &m))
+            .map(drop)
+    }
 }
+
+type Row = crate::rows::Row<Env>;
 
 /// The requirements of every s390 row: the architecture and the ioctl itself.
 fn s390() -> Vec<Need> {
@@ -412,47 +428,16 @@ const IRQ_STATE: Need = Need::Cap {
     min: 1,
 };
 
+/// A row of the suite: needs s390 and KVM_CAP_S390_MEM_OP.
+#[track_caller]
 fn row(id: impl Into<String>, call: Op, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: s390(),
-        given: vec![],
-        call: Call::Mem(call),
-        expect: Expect::Is(expect.into()),
-        doc: None,
-        then: None,
-    }
+    Row::new(id, call, expect).needs(&s390())
 }
 
-impl Row {
-    fn needs(mut self, n: &[Need]) -> Self {
-        self.needs.extend_from_slice(n);
-        self
-    }
-    /// Replace the default s390 needs (rows about the ioctl's absence).
-    fn only(mut self, n: &[Need]) -> Self {
-        self.needs = n.to_vec();
-        self
-    }
-    fn given(mut self, g: &[Given]) -> Self {
-        self.given.extend_from_slice(g);
-        self
-    }
-    fn then(
-        mut self,
-        t: impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync + 'static,
-    ) -> Self {
-        self.then = Some(Arc::new(t));
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
-    fn expect_from_host(mut self, f: fn(&Host) -> Expected) -> Self {
-        self.expect = Expect::Host(f);
-        self
-    }
+/// KVM_CHECK_EXTENSION(cap) on /dev/kvm gives `expect`; needs s390 and KVM_CAP_S390_MEM_OP.
+#[track_caller]
+fn capability(id: &str, cap: u64, expect: impl Into<Expected>) -> Row {
+    Row::capability(id, cap, expect).needs(&s390())
 }
 
 /// The whole table.
@@ -613,10 +598,7 @@ fn size_rows() -> Vec<Row> {
         row("size::cap_plus_one_write", vwrite(0, 0).size(Size::Cap(1)), E2BIG).then(nothing_moved()),
         row("size::0xffffffff", vread(0, u32::MAX), E2BIG),
         row("size::0xffffffff_check_only", vread(0, u32::MAX).flags(CHECK), E2BIG),
-        Row {
-            call: Call::Cap { cap: KVM_CAP_S390_MEM_OP },
-            ..row("size::cap_is_65536", vread(0, 0), Outcome::Value(MEM_OP_MAX_SIZE as i64))
-        }
+        capability("size::cap_is_65536", KVM_CAP_S390_MEM_OP, Outcome::Value(MEM_OP_MAX_SIZE as i64))
         .doc("api.txt 4.89 (this revision) does not say that the KVM_CAP_S390_MEM_OP value is the maximum size"),
     ]
 }
@@ -1624,19 +1606,12 @@ fn cmpxchg_rows() -> Vec<Row> {
 fn absent_rows() -> Vec<Row> {
     let not_s390 = [Need::NotArch("s390x")];
     vec![
-        Row {
-            call: Call::Cap {
-                cap: KVM_CAP_S390_MEM_OP,
-            },
-            ..row("absent::cap_s390_mem_op_is_0", vread(0, 0), OK)
-        }
-        .only(&not_s390),
-        Row {
-            call: Call::Cap {
-                cap: KVM_CAP_S390_MEM_OP_EXTENSION,
-            },
-            ..row("absent::cap_s390_mem_op_extension_is_0", vread(0, 0), OK)
-        }
+        capability("absent::cap_s390_mem_op_is_0", KVM_CAP_S390_MEM_OP, OK).only(&not_s390),
+        capability(
+            "absent::cap_s390_mem_op_extension_is_0",
+            KVM_CAP_S390_MEM_OP_EXTENSION,
+            OK,
+        )
         .only(&not_s390),
         row("absent::refused_on_vcpu_fd", vread(DATA, 8), EINVAL)
             .only(&not_s390)
@@ -1691,8 +1666,8 @@ fn absent_vcpu(host: &Host) -> Expected {
 
 /// Guest memory and the user buffer are exactly as they were before the call. (`*old_addr` is
 /// not looked at: after a cmpxchg error its content is not defined, §3.6.)
-fn nothing_moved() -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    |env, _m, c| {
+fn nothing_moved() -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    |env, c| {
         guest_unchanged_except(env, c, None)?;
         user_unchanged_from(env, c, 0)
     }
@@ -1732,11 +1707,8 @@ fn user_unchanged_from(env: &Env, c: &mut Checker, from: usize) -> Step<()> {
 }
 
 /// A read moved [gaddr, gaddr + len) into the user buffer and nothing else changed.
-fn read_moved(
-    gaddr: u64,
-    len: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+fn read_moved(gaddr: u64, len: usize) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         let want = Env::original(gaddr, len);
         let got = &env.ubuf.as_slice()[..len];
         c.ensure(got == want.as_slice(), || {
@@ -1754,11 +1726,8 @@ fn read_moved(
 }
 
 /// A write moved the first `len` user bytes to [gaddr, gaddr + len) and nothing else changed.
-fn write_moved(
-    gaddr: u64,
-    len: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+fn write_moved(gaddr: u64, len: usize) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         let data = env.u0[..len].to_vec();
         guest_unchanged_except(env, c, Some((gaddr, &data)))?;
         user_unchanged_from(env, c, 0)
@@ -1766,25 +1735,22 @@ fn write_moved(
 }
 
 /// As `read_moved`, with the size the call used (a capability-relative size).
-fn read_moved_cap(
-    gaddr: u64,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, m, c| read_moved(gaddr, m.size as usize)(env, m, c)
+fn read_moved_cap(gaddr: u64) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| read_moved(gaddr, env.sent().size as usize)(env, c)
 }
 
-fn write_moved_cap(
-    gaddr: u64,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, m, c| write_moved(gaddr, m.size as usize)(env, m, c)
+fn write_moved_cap(gaddr: u64) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| write_moved(gaddr, env.sent().size as usize)(env, c)
 }
 
 /// After an ABSOLUTE_WRITE: ABSOLUTE_READ of the same range returns what was written.
 fn absolute_read_back(
     gaddr: u64,
     len: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, m, c| {
-        write_moved(gaddr, len)(env, m, c)?;
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
+        write_moved(gaddr, len)(env, c)?;
+        let m = env.sent();
         let back = GuestMemory::new(len).map_err(fixture_error)?;
         let r = KvmS390MemOp {
             op: ABS_READ,
@@ -1804,15 +1770,12 @@ fn absolute_read_back(
 }
 
 /// cmpxchg success: memory holds the new value, `*old_addr` is untouched.
-fn exchanged(size: usize) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
+fn exchanged(size: usize) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
     exchanged_at(XCHG, size)
 }
 
-fn exchanged_at(
-    at: u64,
-    size: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+fn exchanged_at(at: u64, size: usize) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         let new = cmpxchg_new_value(at, size);
         guest_unchanged_except(env, c, Some((at, &new)))?;
         let old = env.obuf.as_slice();
@@ -1829,8 +1792,8 @@ fn exchanged_at(
 /// written back to `*old_addr`.
 fn not_exchanged_value_returned(
     size: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         guest_unchanged_except(env, c, None)?;
         let actual = Env::original(XCHG, size);
         let old = &env.obuf.as_slice()[..size];
@@ -1866,8 +1829,8 @@ fn get_irq_state(env: &Env, c: &mut Checker) -> Step<(i64, GuestMemory)> {
 }
 
 /// Exactly one interrupt is pending: a PROGRAM_INT with this code.
-fn pending_pgm(code: u16) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+fn pending_pgm(code: u16) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         let (n, buf) = get_irq_state(env, c)?;
         c.ensure(n == 72, || {
             format!("KVM_S390_GET_IRQ_STATE returned {n} bytes; expected 72 (one pending PROGRAM_INT with code {code})")
@@ -1881,7 +1844,7 @@ fn pending_pgm(code: u16) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<
     }
 }
 
-fn nothing_pending(env: &Env, _m: &KvmS390MemOp, c: &mut Checker) -> Step<()> {
+fn nothing_pending(env: &Env, c: &mut Checker) -> Step<()> {
     let (n, _) = get_irq_state(env, c)?;
     c.ensure(n == 0, || {
         format!("KVM_S390_GET_IRQ_STATE returned {n} bytes; expected 0 (nothing may be injected)")
@@ -1892,7 +1855,7 @@ fn nothing_pending(env: &Env, _m: &KvmS390MemOp, c: &mut Checker) -> Step<()> {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
     let mem_op = fixtures::raw::ioctl::KVM_S390_MEM_OP;
     cases.extend(crate::rows::bad_argument_cases(
         SUITE,
@@ -1912,34 +1875,35 @@ pub fn cases() -> Vec<harness::Case> {
     cases
 }
 
-crate::table_row!(Row);
-
-fn given(env: &Env, g: Given, c: &mut Checker) -> Step<()> {
-    match g {
-        Given::InitialReset => {
-            c.setup(
-                "KVM_S390_INITIAL_RESET on the vcpu",
-                &"vcpu 0",
-                s390_initial_reset(env.vm.k, env.vcpu.fd),
-            )?;
+impl Env {
+    /// One `given`: a reset or a storage key set before the call.
+    fn set_up(&self, g: Given, c: &mut Checker) -> Step<()> {
+        match g {
+            Given::InitialReset => {
+                c.setup(
+                    "KVM_S390_INITIAL_RESET on the vcpu",
+                    &"vcpu 0",
+                    s390_initial_reset(self.vm.k, self.vcpu.fd),
+                )?;
+            }
+            Given::StorageKey { gfn, key } => {
+                let keys = [key];
+                let s = KvmS390Skeys {
+                    start_gfn: gfn,
+                    count: 1,
+                    skeydata_addr: keys.as_ptr() as u64,
+                    flags: 0,
+                    reserved: [0; 9],
+                };
+                c.setup(
+                    &format!("KVM_S390_SET_SKEYS gfn {gfn:#x} key {key:#04x}"),
+                    &s,
+                    s390_set_skeys(self.vm.k, self.vm.fd, &s),
+                )?;
+            }
         }
-        Given::StorageKey { gfn, key } => {
-            let keys = [key];
-            let s = KvmS390Skeys {
-                start_gfn: gfn,
-                count: 1,
-                skeydata_addr: keys.as_ptr() as u64,
-                flags: 0,
-                reserved: [0; 9],
-            };
-            c.setup(
-                &format!("KVM_S390_SET_SKEYS gfn {gfn:#x} key {key:#04x}"),
-                &s,
-                s390_set_skeys(env.vm.k, env.vm.fd, &s),
-            )?;
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn what(m: &KvmS390MemOp, on: On) -> String {
@@ -1955,41 +1919,6 @@ fn what(m: &KvmS390MemOp, on: On) -> String {
     };
     let fd = if on == On::Vcpu { "vcpu" } else { "VM" };
     format!("KVM_S390_MEM_OP {name} on the {fd} fd")
-}
-
-fn run_row(host: &Host, _ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
-    let mut c = Checker::new();
-    let expected = row.expect.resolve(host);
-    match row.call {
-        Call::Cap { cap } => {
-            let r = check_extension(host.k, host.sys.fd, cap);
-            c.call(
-                &format!("KVM_CHECK_EXTENSION({cap}) on /dev/kvm"),
-                &cap,
-                expected,
-                r,
-            )?;
-        }
-        Call::Mem(o) => {
-            let mut env = Env::new(host)?;
-            for &g in &row.given {
-                given(&env, g, &mut c)?;
-            }
-            let m = env.resolve(&o);
-            if o.op == CMPXCHG {
-                prepare_cmpxchg(&mut env, &o, m.size as usize);
-            }
-            env.snapshot();
-            c.call(&what(&m, o.on), &m, expected, env.mem_op(o.on, &m))?;
-            if let Some(doc) = row.doc {
-                c.note(format!("documentation deviation: {doc}"));
-            }
-            if let Some(then) = &row.then {
-                then(&env, &m, &mut c)?;
-            }
-        }
-    }
-    c.pass()
 }
 
 /// cmpxchg rows: `buf` holds the new value, `*old_addr` the expected one (the guest's current
@@ -2043,14 +1972,11 @@ fn properties() -> Vec<CaseDef> {
     ]
 }
 
+#[track_caller]
 fn property(id: &'static str, needs: Vec<Need>, path: Path) -> CaseDef {
-    CaseDef {
-        id: id.to_string(),
-        seed: SEED,
-        needs,
-        ignored: false,
-        body: Arc::new(move |host, ctx| run_property(host, ctx, id, path)),
-    }
+    CaseDef::new(id, SEED, &needs, move |host, ctx| {
+        run_property(host, ctx, id, path)
+    })
 }
 
 fn splitmix(s: &mut u64) -> u64 {

@@ -21,8 +21,8 @@
 //! read back ends the case as "setup failed", naming that row.
 
 use crate::rows::{
-    alt, cap, classic_gmap, fixture_error, regression, table_cases, Checker, Host, KnownBug, Need,
-    Seed, Step,
+    alt, cap, case, classic_gmap, fixture_error, regression, CaseDef, Checker, Fixture, Host,
+    KnownBug, Need, Seed, Step,
 };
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_skeys::{self as model, Behaviour, SkeysModel, SkeysOp};
@@ -165,8 +165,8 @@ impl Call {
 }
 
 /// What a row's checks work with.
-pub struct Env<'h> {
-    pub host: &'h Host,
+pub struct Env {
+    pub host: Arc<Host>,
     pub vm: Vm,
     pub _backing: Option<GuestMemory>,
     /// The buffer of the call under test (GET: what the kernel wrote into it).
@@ -179,13 +179,13 @@ pub struct Env<'h> {
     faulted: RefCell<BTreeSet<u64>>,
 }
 
-impl Env<'_> {
-    fn new(host: &Host, layout: Layout) -> Step<Env<'_>> {
+impl Env {
+    fn new(host: &Arc<Host>, layout: Layout) -> Step<Env> {
         let vm = Vm::new().map_err(fixture_error)?;
         let inaccessible = Inaccessible::new().map_err(fixture_error)?;
         let addr = inaccessible.addr();
         let mut env = Env {
-            host,
+            host: Arc::clone(host),
             vm,
             _backing: None,
             buf: None,
@@ -367,89 +367,113 @@ impl Env<'_> {
     }
 }
 
-type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
+/// What a row plants before its call.
+#[derive(Debug, Clone)]
+pub enum Given {
+    /// Fault in the 1 MiB segment of this gfn (`Env::fault_in`; switches keys on), for a call
+    /// that SETs keys there and reads them back.
+    FaultIn(u64),
+    /// SET these keys from this gfn; they must succeed and read back.
+    Keys(u64, Vec<u8>),
+}
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
+/// The VM a row runs in.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup {
     pub layout: Layout,
-    /// SETs (start gfn, keys) that must succeed, and read back, before the call.
-    pub given: Vec<(u64, Vec<u8>)>,
-    /// Segments (any gfn in them) to fault in before the call, for a call that SETs keys there
-    /// and reads them back (`Env::fault_in`; switches keys on).
-    pub fault_in: Vec<u64>,
-    pub call: Option<Call>,
-    pub expect: Expected,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
     /// Host memory the call may make the kernel allocate on a live host (bytes).
     pub host_memory: u64,
 }
 
-fn row(id: impl Into<String>, call: Call, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: vec![cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
-        layout: Layout::Standard,
-        given: vec![],
-        fault_in: vec![],
-        call: Some(call),
-        expect: expect.into(),
-        doc: None,
-        then: None,
-        host_memory: 0,
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            layout: Layout::Empty,
+            host_memory: 0,
+        }
     }
 }
 
-/// A row whose whole body is its `then` check.
+impl Fixture for Env {
+    type Given = Given;
+    type Call = Call;
+    type Setup = Setup;
+
+    fn open(host: &Arc<Host>, ctx: &CaseContext, row: &Row, _: &Expected) -> Step<Env> {
+        isolated(host, ctx)?;
+        if let Some(reason) = memory_short(host, row.setup.host_memory) {
+            return Err(CaseReport::skip(reason));
+        }
+        if let Some(reason) = limit_too_low(row.setup.layout) {
+            return Err(CaseReport::skip(reason));
+        }
+        Env::new(host, row.setup.layout)
+    }
+
+    /// The segments first, then the plants (whatever order the row lists them in).
+    fn given(&mut self, given: &[Given], c: &mut Checker) -> Step<()> {
+        for g in given {
+            if let Given::FaultIn(gfn) = g {
+                self.fault_in(c, *gfn)?;
+            }
+        }
+        for g in given {
+            if let Given::Keys(start, keys) = g {
+                self.plant(c, *start, keys)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, call: &Call, expected: Expected, c: &mut Checker) -> Step<()> {
+        let (s, r) = self.issue(call)?;
+        c.call(call.what(), &s, expected, r).map(drop)
+    }
+
+    fn expected_here(host: &Host, expected: Expected) -> Expected {
+        for_this_kernel(host, &expected)
+    }
+}
+
+type Row = crate::rows::Row<Env>;
+
+/// A row of the suite: needs KVM_CAP_S390_SKEYS, runs in the standard layout.
+#[track_caller]
+fn row(id: impl Into<String>, call: Call, expect: impl Into<Expected>) -> Row {
+    Row::new(id, call, expect)
+        .needs(&[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")])
+        .layout(Layout::Standard)
+}
+
+/// A row whose whole body is its check, in a VM without memslots unless it says otherwise.
+#[track_caller]
 fn custom(
     id: impl Into<String>,
     needs: &[Need],
-    then: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static,
+    check: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static,
 ) -> Row {
-    Row {
-        id: id.into(),
-        needs: needs.to_vec(),
-        layout: Layout::Empty,
-        given: vec![],
-        fault_in: vec![],
-        call: None,
-        expect: Expected::ok(),
-        doc: None,
-        then: Some(Arc::new(then)),
-        host_memory: 0,
-    }
+    Row::check(id, check).needs(needs)
 }
 
 impl Row {
     /// Keys are in use before the call (a SET of key 0 at gfn 0).
     fn keys_on(self) -> Self {
-        self.given(0, &[0])
+        self.planted(0, &[0])
     }
-    fn given(mut self, start: u64, keys: &[u8]) -> Self {
-        self.given.push((start, keys.to_vec()));
-        self
+    fn planted(self, start: u64, keys: &[u8]) -> Self {
+        self.given(&[Given::Keys(start, keys.to_vec())])
     }
     /// The call under test SETs keys at `gfn` and the row reads them back: fault the segment in
     /// first, so the classic gmap's drop (checked by its own row) stays out of this one.
-    fn faulted_in(mut self, gfn: u64) -> Self {
-        self.fault_in.push(gfn);
-        self
+    fn faulted_in(self, gfn: u64) -> Self {
+        self.given(&[Given::FaultIn(gfn)])
     }
     fn layout(mut self, l: Layout) -> Self {
-        self.layout = l;
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
-    fn then(mut self, t: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static) -> Self {
-        self.then = Some(Arc::new(t));
+        self.setup.layout = l;
         self
     }
     fn host_memory(mut self, bytes: u64) -> Self {
-        self.host_memory = bytes;
+        self.setup.host_memory = bytes;
         self
     }
 }
@@ -559,11 +583,11 @@ pub fn rows() -> Vec<Row> {
             .faulted_in(7)
             .then(reads_back(7, &[0x20])),
         row("count::get_1", get(7, 1), OK)
-            .given(7, &[0x30])
+            .planted(7, &[0x30])
             .then(buffer_is(&[0x30])),
         row("count::get_max", get(0, MAX), OK)
             .layout(Layout::Max)
-            .given(MAX - 1, &[0x40])
+            .planted(MAX - 1, &[0x40])
             .then(|env, c| {
                 let b = env.buf.as_ref().expect("mapped").as_slice();
                 let last = b[MAX as usize - 1];
@@ -604,7 +628,7 @@ pub fn rows() -> Vec<Row> {
             get(3, 1).reserved([0xdead_beef; 9]),
             OK,
         )
-        .given(3, &[0x48])
+        .planted(3, &[0x48])
         .then(buffer_is(&[0x48])),
         row(
             "reserved::get_garbage_none",
@@ -640,7 +664,7 @@ pub fn rows() -> Vec<Row> {
             unmapped(),
         )
         .keys_on()
-        .given(SLOT_A.end - 2, &[0x10, 0x20])
+        .planted(SLOT_A.end - 2, &[0x10, 0x20])
         .then(buffer_untouched),
         row(
             "unmapped::get_crossing_into_next_slot",
@@ -706,35 +730,35 @@ pub fn rows() -> Vec<Row> {
             .keys_on()
             .then(buffer_is(&[0; 256])),
         row("key::rejects_reserved_bit_alone", set(5, &[0x01]), EINVAL)
-            .given(5, &[0x30])
+            .planted(5, &[0x30])
             .then(reads_back(5, &[0x30]))
             .doc(D3),
         row("key::rejects_all_bits", set(5, &[0xff]), EINVAL)
-            .given(5, &[0x30])
+            .planted(5, &[0x30])
             .then(reads_back(5, &[0x30])),
         row(
             "key::rejects_access_control_with_reserved",
             set(5, &[0xf1]),
             EINVAL,
         )
-        .given(5, &[0x30])
+        .planted(5, &[0x30])
         .then(reads_back(5, &[0x30])),
         row(
             "key::rejects_fetch_protection_with_reserved",
             set(5, &[0x09]),
             EINVAL,
         )
-        .given(5, &[0x30])
+        .planted(5, &[0x30])
         .then(reads_back(5, &[0x30])),
         row(
             "key::rejects_reference_change_with_reserved",
             set(5, &[0x07]),
             EINVAL,
         )
-        .given(5, &[0x30])
+        .planted(5, &[0x30])
         .then(reads_back(5, &[0x30])),
         row("key::rejects_every_odd_value", set(5, &[0x03]), EINVAL)
-            .given(5, &[0x30])
+            .planted(5, &[0x30])
             .then(every_odd_key_rejected),
         row(
             "key::invalid_key_mid_buffer",
@@ -842,7 +866,6 @@ pub fn rows() -> Vec<Row> {
     for r in rows.iter_mut().filter(|r| r.id.starts_with("not_s390::")) {
         r.needs = not_s390.to_vec();
     }
-    rows.push(property_row());
     rows
 }
 
@@ -852,11 +875,19 @@ fn even_keys() -> Vec<u8> {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
+    let needs = [cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")];
+    cases.push(case(
+        SUITE,
+        CaseDef::new(PROPERTY_ID, SEED, &needs, |host, ctx| {
+            isolated(host, ctx)?;
+            property(host, ctx)
+        }),
+    ));
     cases.extend(crate::rows::bad_argument_cases(
         SUITE,
         SEED,
-        &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
+        &needs,
         &[
             (
                 "get_",
@@ -873,44 +904,15 @@ pub fn cases() -> Vec<harness::Case> {
     cases
 }
 
-crate::table_row!(Row);
-
-fn run_row(host: &Host, ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
-    // Classic gmap keeps "keys in use" per process: without a process per case, an earlier
-    // case's SET_SKEYS would show up here.
+/// Classic gmap keeps "keys in use" per process: without a process per case, an earlier
+/// case's SET_SKEYS would show up here.
+fn isolated(host: &Host, ctx: &CaseContext) -> Step<()> {
     if !ctx.isolated && !new_gmap(host) {
-        return Ok(CaseReport::skip(
+        return Err(CaseReport::skip(
             "storage-key state is per process on this kernel (no KVM_CAP_S390_KEYOP): needs a process per case, run without --in-process",
         ));
     }
-    if row.id == PROPERTY_ID {
-        return property(host, ctx);
-    }
-    if let Some(reason) = memory_short(host, row.host_memory) {
-        return Ok(CaseReport::skip(reason));
-    }
-    if let Some(reason) = limit_too_low(row.layout) {
-        return Ok(CaseReport::skip(reason));
-    }
-    let mut env = Env::new(host, row.layout)?;
-    let mut c = Checker::new();
-    for gfn in &row.fault_in {
-        env.fault_in(&mut c, *gfn)?;
-    }
-    for (start, keys) in &row.given {
-        env.plant(&mut c, *start, keys)?;
-    }
-    if let Some(call) = &row.call {
-        let (s, r) = env.issue(call)?;
-        c.call(call.what(), &s, for_this_kernel(host, &row.expect), r)?;
-    }
-    if let Some(doc) = row.doc {
-        c.note(format!("documentation deviation {doc}"));
-    }
-    if let Some(then) = &row.then {
-        then(&env, &mut c)?;
-    }
-    c.pass()
+    Ok(())
 }
 
 /// The 4 GiB slot of `Layout::Max` must end below the VM's memory limit (§6.3), which some
@@ -1023,7 +1025,7 @@ fn for_this_kernel(host: &Host, expected: &Expected) -> Expected {
 
 /// The keys at `start` equal one of the patterns; the note names the code state it matches.
 fn alternatives(env: &Env, c: &mut Checker, start: u64, alts: &[(&[u8], Behaviour)]) -> Step<()> {
-    let keep_old = !new_gmap(env.host);
+    let keep_old = !new_gmap(&env.host);
     let alts: Vec<(&[u8], Behaviour)> = alts
         .iter()
         .copied()
@@ -1083,7 +1085,7 @@ fn every_odd_key_rejected(env: &Env, c: &mut Checker) -> Step<()> {
 fn key_kept_after_fault_in(env: &Env, c: &mut Checker) -> Step<()> {
     const GFN: u64 = 0x10;
     const KEY: u8 = 0x30;
-    let (classic, fact) = classic_gmap(env.host)?;
+    let (classic, fact) = classic_gmap(&env.host)?;
     let bug = KnownBug {
         bug: DROP_BUG,
         here: classic,
@@ -1118,10 +1120,10 @@ fn key_kept_after_fault_in(env: &Env, c: &mut Checker) -> Step<()> {
 /// Keys on in one VM; a second VM of the same process: classic gmap reports keys in use
 /// (per process), new gmap reports NONE (per VM).
 fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
-    let first = Env::new(env.host, Layout::Standard)?;
+    let first = Env::new(&env.host, Layout::Standard)?;
     let (s, r) = first.write(0, &[0x10]);
     c.setup("SET_SKEYS on the first VM", &s, r)?;
-    let second = Env::new(env.host, Layout::Standard)?;
+    let second = Env::new(&env.host, Layout::Standard)?;
     let (s, r, _) = second.read(0, 1);
     let expected = Expected::OneOf(vec![
         alt(
@@ -1136,7 +1138,7 @@ fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
     c.call(
         "GET_SKEYS on a second VM that never used keys",
         &s,
-        for_this_kernel(env.host, &expected),
+        for_this_kernel(&env.host, &expected),
         r,
     )
     .map(drop)
@@ -1146,16 +1148,6 @@ fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
 
 const PROPERTY_ID: &str = "property::set_get_round_trip";
 
-fn property_row() -> Row {
-    let mut r = custom(
-        PROPERTY_ID,
-        &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
-        |_, _| Ok(()),
-    );
-    r.doc = Some(D3);
-    r
-}
-
 /// One model per code state runs next to the kernel; those whose answers differ drop out. The
 /// kernel must agree with at least one all the way. Each code state runs twice: as documented,
 /// and dropping the first non-zero key of each 1 MiB segment (the classic gmap's bug, §4.3;
@@ -1163,7 +1155,7 @@ fn property_row() -> Row {
 /// So the property stays about everything else from a fresh VM on, NONE answers included,
 /// and the drop fails (or is a known kernel bug) only in the row that checks it. Faulting the
 /// memory in first would have needed keys switched on before the first operation.
-fn property(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
+fn property(host: &Arc<Host>, ctx: &CaseContext) -> Step<CaseReport> {
     let layout = [SLOT_A, SLOT_B];
     // Classic gmap: once this process switched keys on, every later VM sees them in use.
     let process_keys = Cell::new(false);

@@ -5,14 +5,14 @@
 
 use crate::rows::not_runnable;
 use crate::rows::{
-    alt, cap, case, fixture_error, table_cases, CaseDef, Checker, Host, KnownBug, Need, Seed, Step,
+    alt, cap, case, fixture_error, CaseDef, Checker, Fixture, Host, KnownBug, Need, Seed, Step,
 };
 use fixtures::memory::GuestMemory;
 use fixtures::not_runnable::NotRunnable;
 use fixtures::raw::ioctl::set_user_memory_region;
 use fixtures::raw::uapi::*;
 use fixtures::vm::Vm;
-use harness::{Expected, Outcome};
+use harness::{CaseContext, Expected, Outcome};
 use nix::errno::Errno::{EEXIST, EINVAL};
 use std::sync::Arc;
 
@@ -136,8 +136,8 @@ impl Region {
 }
 
 /// What a row's checks work with.
-pub struct Env<'h> {
-    pub host: &'h Host,
+pub struct Env {
+    pub host: Arc<Host>,
     pub vm: Vm,
     pub backing: GuestMemory,
     pub nr_memslots: i64,
@@ -145,58 +145,79 @@ pub struct Env<'h> {
     pub mem_limit: Option<u64>,
 }
 
-impl Env<'_> {
+impl Env {
     pub fn set(&self, r: &KvmUserspaceMemoryRegion) -> fixtures::raw::SysResult {
         set_user_memory_region(self.vm.k, self.vm.fd, r)
     }
 }
 
-type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
-use crate::rows::Expect;
+impl Fixture for Env {
+    type Given = Region;
+    type Call = Region;
+    type Setup = ();
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
-    pub given: Vec<Region>,
-    pub call: Region,
-    pub expect: Expect,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
+    fn open(host: &Arc<Host>, _: &CaseContext, row: &Row, expected: &Expected) -> Step<Env> {
+        let vm = Vm::new().map_err(fixture_error)?;
+        let backing =
+            GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
+        let nr_memslots = vm.cap(KVM_CAP_NR_MEMSLOTS);
+        let relative = row
+            .given
+            .iter()
+            .chain(match &row.act {
+                crate::rows::Act::Call(call) => Some(call),
+                _ => None,
+            })
+            .any(|r| r.gpa_below_mem_limit.is_some());
+        let mem_limit = if host.arch() == "s390x" {
+            match fixtures::raw::ioctl::s390_mem_limit(vm.k, vm.fd) {
+                Ok(limit) => Some(limit),
+                Err(e) if relative => {
+                    return Err(fixture_error(format!(
+                        "KVM_GET_DEVICE_ATTR KVM_S390_VM_MEM_LIMIT_SIZE: {e:?}; the row places \
+                         its slot relative to that limit"
+                    )))
+                }
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        // A limit of 0 refuses every memslot (the cause is the one failure of
+        // s390::mem_limit_nonzero): a row that needs a slot to exist, or that may succeed, or
+        // that is about the limit's boundary, cannot tell anything then. Rows refused by a
+        // generic check before the arch hook still run.
+        if mem_limit == Some(0) && (relative || !row.given.is_empty() || accepts_ok(expected)) {
+            return Err(not_runnable::skip(NotRunnable::MemLimitZero));
+        }
+        Ok(Env {
+            host: Arc::clone(host),
+            vm,
+            backing,
+            nr_memslots,
+            mem_limit,
+        })
+    }
+
+    fn given(&mut self, given: &[Region], c: &mut Checker) -> Step<()> {
+        for g in given {
+            let r = g.resolve(self);
+            c.setup(CALL, &r, self.set(&r))?;
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, call: &Region, expected: Expected, c: &mut Checker) -> Step<()> {
+        let r = call.resolve(self);
+        c.call(CALL, &r, expected, self.set(&r)).map(drop)
+    }
 }
 
+type Row = crate::rows::Row<Env>;
+
+#[track_caller]
 fn row(id: impl Into<String>, call: Region, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: vec![],
-        given: vec![],
-        call,
-        expect: Expect::Is(expect.into()),
-        doc: None,
-        then: None,
-    }
-}
-
-impl Row {
-    fn given(mut self, g: &[Region]) -> Self {
-        self.given = g.to_vec();
-        self
-    }
-    fn needs(mut self, n: &[Need]) -> Self {
-        self.needs.extend_from_slice(n);
-        self
-    }
-    fn then(mut self, t: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static) -> Self {
-        self.then = Some(Arc::new(t));
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
-    fn expect_from_host(mut self, f: fn(&Host) -> Expected) -> Self {
-        self.expect = Expect::Host(f);
-        self
-    }
+    Row::new(id, call, expect)
 }
 
 const OK: Outcome = Outcome::OK;
@@ -358,7 +379,7 @@ fn as_id_1(host: &Host) -> Expected {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
     cases.extend(crate::rows::bad_argument_cases(
         SUITE,
         SEED,
@@ -373,60 +394,6 @@ pub fn cases() -> Vec<harness::Case> {
     cases.push(unaligned_gpa_mapped_case());
     cases.extend(property_cases());
     cases
-}
-
-crate::table_row!(Row);
-
-fn run_row(host: &Host, _ctx: &harness::CaseContext, row: &Row) -> Step<harness::CaseReport> {
-    let vm = Vm::new().map_err(fixture_error)?;
-    let backing = GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
-    let nr_memslots = vm.cap(KVM_CAP_NR_MEMSLOTS);
-    let expected = row.expect.resolve(host);
-    let relative = std::iter::once(&row.call)
-        .chain(&row.given)
-        .any(|r| r.gpa_below_mem_limit.is_some());
-    let mem_limit = if host.arch() == "s390x" {
-        match fixtures::raw::ioctl::s390_mem_limit(vm.k, vm.fd) {
-            Ok(limit) => Some(limit),
-            Err(e) if relative => {
-                return Err(fixture_error(format!(
-                    "KVM_GET_DEVICE_ATTR KVM_S390_VM_MEM_LIMIT_SIZE: {e:?}; the row places its \
-                     slot relative to that limit"
-                )))
-            }
-            Err(_) => None,
-        }
-    } else {
-        None
-    };
-    // A limit of 0 refuses every memslot (the cause is the one failure of
-    // s390::mem_limit_nonzero): a row that needs a slot to exist, or that may succeed, or
-    // that is about the limit's boundary, cannot tell anything then. Rows refused by a
-    // generic check before the arch hook still run.
-    if mem_limit == Some(0) && (relative || !row.given.is_empty() || accepts_ok(&expected)) {
-        return Ok(not_runnable::skip(NotRunnable::MemLimitZero));
-    }
-    let env = Env {
-        host,
-        vm,
-        backing,
-        nr_memslots,
-        mem_limit,
-    };
-    let mut c = Checker::new();
-    for g in &row.given {
-        let r = g.resolve(&env);
-        c.setup(CALL, &r, env.set(&r))?;
-    }
-    let r = row.call.resolve(&env);
-    c.call(CALL, &r, expected, env.set(&r))?;
-    if let Some(doc) = row.doc {
-        c.note(format!("documentation deviation: {doc}"));
-    }
-    if let Some(then) = &row.then {
-        then(&env, &mut c)?;
-    }
-    c.pass()
 }
 
 /// Whether `e` accepts success (0), alone or among alternatives.
@@ -447,12 +414,11 @@ const MEM_LIMIT_ROW: &str = "s390::mem_limit_nonzero";
 fn mem_limit_case() -> harness::Case {
     case(
         SUITE,
-        CaseDef {
-            id: MEM_LIMIT_ROW.into(),
-            seed: SEED,
-            needs: vec![Need::Arch("s390x")],
-            ignored: false,
-            body: Arc::new(|_host, _ctx| {
+        CaseDef::new(
+            MEM_LIMIT_ROW,
+            SEED,
+            &[Need::Arch("s390x")],
+            |_host, _ctx| {
                 let vm = Vm::new().map_err(fixture_error)?;
                 let mut c = Checker::new();
                 let read = fixtures::raw::ioctl::s390_mem_limit(vm.k, vm.fd);
@@ -480,8 +446,8 @@ fn mem_limit_case() -> harness::Case {
                     "documentation deviation: the s390 memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) on memslots is not in api.txt 4.34",
                 );
                 c.pass()
-            }),
-        },
+            },
+        ),
     )
 }
 
@@ -496,12 +462,11 @@ const UNALIGNED_GPA_BUG: &str = "classic gmap: KVM_SET_USER_MEMORY_REGION accept
 fn unaligned_gpa_mapped_case() -> harness::Case {
     case(
         SUITE,
-        CaseDef {
-            id: UNALIGNED_GPA_ROW.into(),
-            seed: SEED,
-            needs: vec![Need::Arch("s390x")],
-            ignored: false,
-            body: Arc::new(|host, _ctx| {
+        CaseDef::new(
+            UNALIGNED_GPA_ROW,
+            SEED,
+            &[Need::Arch("s390x")],
+            |host, _ctx| {
                 let vm = Vm::new().map_err(fixture_error)?;
                 let backing =
                     GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
@@ -558,8 +523,8 @@ fn unaligned_gpa_mapped_case() -> harness::Case {
                 })?;
                 c.note("what a guest sees: its first access to such a slot ends KVM_RUN with EFAULT (vcpu_post_run -> kvm_arch_fault_in_page -> gmap_fault, the path KVM_S390_VCPU_FAULT takes)");
                 c.pass()
-            }),
-        },
+            },
+        ),
     )
 }
 
@@ -860,13 +825,7 @@ const SEQUENCES: &str = "sequences::create_modify_move_delete_model";
 fn property_cases() -> Vec<harness::Case> {
     vec![case(
         SUITE,
-        CaseDef {
-            id: SEQUENCES.into(),
-            seed: SEED,
-            needs: vec![],
-            ignored: false,
-            body: Arc::new(sequences_body),
-        },
+        CaseDef::new(SEQUENCES, SEED, &[], |host, ctx| sequences_body(host, ctx)),
     )]
 }
 
