@@ -5,10 +5,10 @@
 //! case runs random assign/deassign sequences against the reference model in
 //! `fixtures::models::ioeventfd`.
 
-use crate::rows::{cap, case, fixture_error, CaseDef, Checker, Fixture, Need, Seed, Step};
-use fixtures::models::ioeventfd::{
-    check_property, KernelSystem, PropertyConfig, PropertyFailure, DESCRIPTORS,
+use crate::rows::{
+    cap, case, fixture_error, CaseDef, Checker, Fixture, Need, Property, Seed, Step,
 };
+use fixtures::models::ioeventfd::{self as model, KernelSystem, Model};
 use fixtures::raw::ioctl::ioeventfd;
 use fixtures::raw::uapi::*;
 use fixtures::vm::Vm;
@@ -450,10 +450,7 @@ pub fn cases() -> Vec<harness::Case> {
             crate::rows::Target::Vm,
         )],
     ));
-    let property = CaseDef::new(PROPERTY_ID, SEED, &[any_length()], |_host, ctx| {
-        Ok(property(ctx))
-    });
-    cases.push(case(SUITE, property));
+    cases.push(PROPERTY.case(SEED, &[any_length()], property));
     // peers.md R8: a vCPU keeps writing to an ioeventfd port while the host deassigns and
     // re-assigns it and reloads a memslot; a hang ends in the case timeout. Slow: --ignored.
     let stress = CaseDef::new(
@@ -468,75 +465,25 @@ pub fn cases() -> Vec<harness::Case> {
 
 // ---- the property: random sequences against the reference model ----
 
-const PROPERTY_ID: &str = "sequences::assign_deassign_model";
-/// Sequences per run unless --proptest-cases says otherwise. On the development machine every
-/// successful assign or deassign waits for an SRCU grace period (about 4 ms), so 48 sequences
-/// of up to 24 steps take well under a second; each sequence gets a fresh VM (0.1-0.8 ms).
-const DEFAULT_SEQUENCES: u32 = 48;
+const PROPERTY: Property = Property {
+    suite: SUITE,
+    name: "assign_deassign_model",
+    stream: model::STREAM,
+    // Every successful assign or deassign waits for an SRCU grace period (about 4 ms here), so
+    // 48 sequences of up to 24 steps take well under a second; each gets a fresh VM (0.1-0.8 ms).
+    default_cases: 48,
+    reuse: false,
+};
 const MAX_STEPS: usize = 24;
 
-fn property(ctx: &CaseContext) -> CaseReport {
-    let cfg = PropertyConfig {
-        cases: ctx.proptest_cases.unwrap_or(DEFAULT_SEQUENCES),
-        seed: ctx.seed,
-        max_steps: MAX_STEPS,
-        reuse: false,
-    };
-    let replay = format!(
-        "replay: kvm-conformance --seed {} --exact {SUITE}::{PROPERTY_ID} (with the backend options of the rerun line) replays it",
-        ctx.seed
+fn property(_host: &Arc<crate::rows::Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    let start = || Ok((KernelSystem::new()?, Model::default()));
+    let result = fixtures::models::check(&p.config(ctx), &model::sequences(MAX_STEPS), start);
+    let fixture = format!(
+        "each input on a fresh VM with eventfds 0, 1, 2 and descriptor 3 = dup of eventfd 0 ({} descriptors); the model is kernel-semantics.md §7",
+        model::DESCRIPTORS
     );
-    match check_property(cfg, KernelSystem::new) {
-        Ok(stats) => {
-            let secs = stats.elapsed.as_secs_f64();
-            CaseReport::pass(format!(
-                "{} sequences, {} steps agreed with the model ({:.0} steps/s)",
-                stats.sequences,
-                stats.steps,
-                stats.steps as f64 / secs.max(1e-9)
-            ))
-            .with_note(format!("seed {} ({replay})", ctx.seed))
-        }
-        Err(PropertyFailure::Error(e)) => {
-            CaseReport::error(e).with_details(vec![format!("seed: {}", ctx.seed), replay])
-        }
-        Err(PropertyFailure::Disagree {
-            steps,
-            stats,
-            shrunk_from,
-        }) => {
-            let last = steps.last().expect("a failing sequence has a step");
-            let mut details = vec![
-                format!("seed: {}; {} sequences ({} steps) run before shrinking ended", ctx.seed, stats.sequences, stats.steps),
-                format!(
-                    "shortest failing sequence ({} steps, shrunk from {shrunk_from}), on a fresh VM with eventfds 0, 1, 2 \
-                     and descriptor 3 = dup of eventfd 0 ({DESCRIPTORS} descriptors):",
-                    steps.len()
-                ),
-            ];
-            for (i, s) in steps.iter().enumerate() {
-                let mark = if s.agrees() { "" } else { "   <-- disagrees" };
-                details.push(format!(
-                    "  {}. {}: expected {}, actual {}{mark}",
-                    i + 1,
-                    s.op,
-                    Outcome::from(s.expected),
-                    Outcome::from(s.actual)
-                ));
-                details.push(format!("     {}", s.raw));
-            }
-            details.push(replay);
-            CaseReport::fail(format!(
-                "step {} of {}: {} gave {}, the model of kernel-semantics.md §7 predicts {}",
-                steps.len(),
-                steps.len(),
-                last.op,
-                Outcome::from(last.actual),
-                Outcome::from(last.expected)
-            ))
-            .with_details(details)
-        }
-    }
+    p.report(ctx, vec![fixture], result)
 }
 
 // ---- guest programs (live x86_64): what a guest write does ----
@@ -1062,7 +1009,7 @@ mod tests {
             assert_eq!(r.id, r.id.to_lowercase(), "{}", r.id);
             assert!(r.id.contains("::"), "{}", r.id);
         }
-        assert!(seen.insert(PROPERTY_ID.to_string()));
+        assert!(seen.insert(PROPERTY.id()));
     }
 
     #[test]

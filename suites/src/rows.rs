@@ -10,8 +10,10 @@ use harness::{judge, AltKind, CaseReport, Expected, Judgement, Outcome};
 use std::fmt::Display;
 
 pub mod not_runnable;
+pub mod property;
 pub mod table;
 
+pub use property::Property;
 pub use table::{case, cases, Act, CaseDef, Fixture, Row};
 
 /// An api.txt section a case checks, with the seed file that holds it.

@@ -8,12 +8,13 @@
 //! Fixture (kept here for now): a VM without memslots and vcpus 0, 1 and 2, all never run
 //! (stopped); the calls go to vcpu 0. Ids 3..=254 do not exist.
 
-use crate::rows::{cap, case, fixture_error, CaseDef, Checker, Fixture, Host, Need, Seed, Step};
-use crate::s390_skeys::run_property;
+use crate::rows::{cap, fixture_error, Checker, Fixture, Host, Need, Property, Seed, Step};
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_irq_state::{
-    self as model, IrqModel, IRQ_SIZE, MCIC_DEGR, MCIC_EXTD, MCIC_PD, MCIC_SD, MCIC_WARN,
+    self as model, show_entries as show, IrqAnswer, IrqJudge, IrqModel, IrqOp, IRQ_SIZE, MCIC_DEGR,
+    MCIC_EXTD, MCIC_PD, MCIC_SD, MCIC_WARN,
 };
+use fixtures::models::{Generated, SystemUnderTest};
 use fixtures::raw::ioctl::{check_extension, s390_get_irq_state, s390_irq, s390_set_irq_state};
 use fixtures::raw::uapi::*;
 use fixtures::raw::SysResult;
@@ -21,7 +22,6 @@ use fixtures::vm::{Vcpu, Vm};
 use harness::{CaseContext, CaseReport, Expected, Outcome};
 use nix::errno::Errno::{EBUSY, EFAULT, EINVAL, ENOBUFS};
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
 use std::sync::Arc;
 
 pub const SUITE: &str = "s390_irq_state";
@@ -774,9 +774,9 @@ pub fn rows() -> Vec<Row> {
 pub fn cases() -> Vec<harness::Case> {
     let mut cases = crate::rows::cases(SUITE, SEED, rows());
     let needs = [cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")];
-    for (id, property) in PROPERTIES {
-        cases.push(case(SUITE, CaseDef::new(id, SEED, &needs, property)));
-    }
+    cases.push(ROUND_TRIP.case(SEED, &needs, round_trip));
+    cases.push(TOO_SMALL.case(SEED, &needs, enobufs));
+    cases.push(INVALID_ENTRY.case(SEED, &needs, invalid_entry));
     cases.extend(crate::rows::bad_argument_cases(
         SUITE,
         SEED,
@@ -799,9 +799,14 @@ pub fn cases() -> Vec<harness::Case> {
 
 // ---- checks after the call ----
 
-fn show(entries: &[KvmS390Irq]) -> String {
-    let v: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
-    format!("[{}]", v.join(", "))
+/// How many entries a GET result says it wrote (`expected` when it failed).
+fn listed(r: SysResult, expected: usize) -> usize {
+    match r {
+        Ok(n) if n >= 0 => {
+            (n as usize / IRQ_SIZE as usize).min(GET_BUF_CAP as usize / IRQ_SIZE as usize)
+        }
+        _ => expected,
+    }
 }
 
 /// A GET with a large buffer lists exactly `want`, in order.
@@ -858,176 +863,120 @@ fn buffer_untouched(env: &Env, c: &mut Checker) -> Step<()> {
 
 // ---- properties: random interrupt sets against the model ----
 
-type Property = fn(&Arc<Host>, &CaseContext) -> Step<CaseReport>;
-const PROPERTIES: [(&str, Property); 3] = [
-    ("property::set_then_get_round_trips", round_trip),
-    ("property::enobufs_exactly_when_too_small", enobufs),
-    ("property::invalid_entry_rejected", invalid_entry),
-];
-
-/// How many entries a GET result says it wrote (the model's count when it failed).
-fn listed(r: SysResult, model: usize) -> usize {
-    match r {
-        Ok(n) if n >= 0 => {
-            (n as usize / IRQ_SIZE as usize).min(GET_BUF_CAP as usize / IRQ_SIZE as usize)
-        }
-        _ => model,
+/// A property of this suite: 128 inputs, each on a fresh VM.
+const fn property_named(name: &'static str, stream: &'static str) -> Property {
+    Property {
+        suite: SUITE,
+        name,
+        stream,
+        default_cases: 128,
+        reuse: false,
     }
 }
 
-fn fail(msg: String) -> TestCaseError {
-    TestCaseError::fail(msg)
+const ROUND_TRIP: Property = property_named(
+    "set_then_get_round_trips",
+    "property::set_then_get_round_trips",
+);
+const TOO_SMALL: Property = property_named(
+    "enobufs_exactly_when_too_small",
+    "property::enobufs_exactly_when_too_small",
+);
+const INVALID_ENTRY: Property =
+    property_named("invalid_entry_rejected", "property::invalid_entry_rejected");
+
+/// Run `p` with these inputs on fresh VMs (vcpus 0, 1, 2; the calls go to vcpu 0).
+fn run(
+    host: &Arc<Host>,
+    ctx: &CaseContext,
+    p: &Property,
+    strategy: impl Strategy<Value = Generated<IrqOp>>,
+) -> Step<CaseReport> {
+    let start = || {
+        let env = Env::new(host, &VCPUS).map_err(|r| r.summary)?;
+        Ok((
+            env,
+            IrqJudge {
+                model: IrqModel::new(VCPUS),
+            },
+        ))
+    };
+    let result = fixtures::models::check(&p.config(ctx), &strategy, start);
+    let facts = "each input on a fresh VM with vcpus 0, 1, 2 (never run), the calls on vcpu 0; where an external call is pending, GET's order is compared as a multiset".to_string();
+    p.report(ctx, vec![facts], result)
 }
 
-fn fresh(host: &Arc<Host>) -> Result<Env, TestCaseError> {
-    Env::new(host, &VCPUS).map_err(|r| fail(format!("fixture: {}", r.summary)))
+fn round_trip(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    let inputs = model::valid_set(VCPUS.to_vec(), true, 3).prop_map(|entries| {
+        Generated::new(vec![
+            IrqOp::Set {
+                entries,
+                invalid_at: None,
+            },
+            IrqOp::Get { len: MAX },
+        ])
+    });
+    run(host, ctx, p, inputs)
 }
 
-/// GET's entries against the model's: in order, or as a multiset when an external call makes
-/// the position host-dependent.
-fn same_entries(m: &IrqModel, got: &[KvmS390Irq], want: &[KvmS390Irq]) -> bool {
-    if m.order_is_host_dependent() {
-        model::multiset(got) == model::multiset(want)
-    } else {
-        got == want
-    }
+fn enobufs(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    let inputs =
+        (model::valid_set(VCPUS.to_vec(), true, 2), 1u32..72 * 14).prop_map(|(entries, len)| {
+            Generated::new(vec![
+                IrqOp::Set {
+                    entries,
+                    invalid_at: None,
+                },
+                IrqOp::Get { len },
+            ])
+        });
+    run(host, ctx, p, inputs)
 }
 
-fn round_trip(host: &Arc<Host>, ctx: &CaseContext) -> Step<CaseReport> {
-    let strategy = model::valid_set(VCPUS.to_vec(), true, 3);
-    run_property(
-        SUITE,
-        PROPERTIES[0].0,
-        ctx,
-        128,
-        &strategy,
-        |e| show(e),
-        |entries| {
-            let env = fresh(host)?;
-            let mut m = IrqModel::new(VCPUS);
-            let want_set = m.set_irq_state(&entries);
-            let (_, r) = env.set(&entries);
-            if r != want_set {
-                return Err(fail(format!(
-                    "SET_IRQ_STATE returned {}, model {}",
-                    Outcome::from(r),
-                    Outcome::from(want_set)
-                )));
-            }
-            let want = m.entries();
-            let (_, r, out) = env.get(MAX);
-            let got = model::from_buffer(&out, listed(r, want.len()));
-            if r != Ok(72 * want.len() as i64) || !same_entries(&m, &got, &want) {
-                return Err(fail(format!(
-                    "GET_IRQ_STATE returned {} listing {}; model: {} bytes listing {}",
-                    Outcome::from(r),
-                    show(&got),
-                    72 * want.len(),
-                    show(&want)
-                )));
-            }
-            Ok(())
-        },
-    )
-}
-
-fn enobufs(host: &Arc<Host>, ctx: &CaseContext) -> Step<CaseReport> {
-    let strategy = (model::valid_set(VCPUS.to_vec(), true, 2), 1u32..72 * 14);
-    run_property(
-        SUITE,
-        PROPERTIES[1].0,
-        ctx,
-        128,
-        &strategy,
-        |(e, len)| format!("{} then GET with len {len}", show(e)),
-        |(entries, len)| {
-            let env = fresh(host)?;
-            let mut m = IrqModel::new(VCPUS);
-            let want_set = m.set_irq_state(&entries);
-            let (_, r) = env.set(&entries);
-            if r != want_set {
-                return Err(fail(format!(
-                    "SET_IRQ_STATE returned {}, model {}",
-                    Outcome::from(r),
-                    Outcome::from(want_set)
-                )));
-            }
-            let (want, written) = m.get_irq_state(len);
-            let (_, r, out) = env.get(len);
-            if r != want {
-                return Err(fail(format!(
-                    "GET_IRQ_STATE with len {len} returned {}, model {} ({} entries pending)",
-                    Outcome::from(r),
-                    Outcome::from(want),
-                    m.entries().len()
-                )));
-            }
-            let n = written.len();
-            let got = model::from_buffer(&out, n);
-            let ok = if m.order_is_host_dependent() {
-                // The entries that fit depend on where the host lists the external call.
-                let all = model::multiset(&m.entries());
-                got.iter()
-                    .all(|e| all.contains_key(e.to_bytes().as_slice()))
-            } else {
-                got == written
-            };
-            let beyond = out[n * IRQ_SIZE as usize..]
-                .iter()
-                .position(|&b| b != SENTINEL);
-            if !ok || beyond.is_some() {
-                return Err(fail(format!("GET_IRQ_STATE with len {len} wrote {} (and bytes beyond them: {beyond:?}); model wrote {}", show(&got), show(&written))));
-            }
-            Ok(())
-        },
-    )
-}
-
-fn invalid_entry(host: &Arc<Host>, ctx: &CaseContext) -> Step<CaseReport> {
-    let strategy = (
+fn invalid_entry(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    let inputs = (
         model::valid_set(VCPUS.to_vec(), true, 2),
         model::invalid_entry(VCPUS.to_vec()),
         any::<prop::sample::Index>(),
-    );
-    run_property(
-        SUITE,
-        PROPERTIES[2].0,
-        ctx,
-        128,
-        &strategy,
-        |(v, bad, at)| {
-            format!(
-                "valid {} with {bad} inserted at index {}",
-                show(v),
-                at.index(v.len() + 1)
-            )
-        },
-        |(valid, bad, at)| {
-            let env = fresh(host)?;
-            let at = at.index(valid.len() + 1);
-            let mut entries = valid.clone();
-            entries.insert(at, bad);
-            let mut m = IrqModel::new(VCPUS);
-            let want_set = m.set_irq_state(&entries);
-            let (_, r) = env.set(&entries);
-            if r != Err(EINVAL) || want_set != Err(EINVAL) {
-                return Err(fail(format!(
-                    "SET_IRQ_STATE with {bad} at index {at} returned {}, expected EINVAL",
-                    Outcome::from(r)
-                )));
-            }
-            let want = m.entries();
-            let (_, r, out) = env.get(MAX);
-            let got = model::from_buffer(&out, listed(r, want.len()));
-            if r != Ok(72 * want.len() as i64) || !same_entries(&m, &got, &want) {
-                return Err(fail(format!(
-                "after the rejected SET, GET_IRQ_STATE returned {} listing {}; expected the entries before index {at}: {}",
-                Outcome::from(r),
-                show(&got),
-                show(&want)
-            )));
-            }
-            Ok(())
-        },
     )
+        .prop_map(|(valid, bad, at)| {
+            let at = at.index(valid.len() + 1);
+            let mut entries = valid;
+            entries.insert(at, bad);
+            Generated::new(vec![
+                IrqOp::Set {
+                    entries,
+                    invalid_at: Some(at),
+                },
+                IrqOp::Get { len: MAX },
+            ])
+        });
+    run(host, ctx, p, inputs)
+}
+
+/// The kernel answers the properties' calls.
+impl SystemUnderTest for Env {
+    type Op = IrqOp;
+    type Answer = IrqAnswer;
+    fn apply(&mut self, op: &IrqOp) -> IrqAnswer {
+        match op {
+            IrqOp::Set { entries, .. } => IrqAnswer {
+                result: self.set(entries).1,
+                buffer: vec![],
+                written_to: 0,
+            },
+            IrqOp::Get { len } => {
+                let (_, result, buffer) = self.get(*len);
+                let written_to = buffer
+                    .iter()
+                    .rposition(|&b| b != SENTINEL)
+                    .map_or(0, |i| i + 1);
+                IrqAnswer {
+                    result,
+                    buffer,
+                    written_to,
+                }
+            }
+        }
+    }
 }

@@ -10,9 +10,11 @@
 //! absolute address and everything from 1 MiB to 16 MiB is outside guest memory (§3.3).
 
 use crate::rows::{
-    alt, case, fixture_error, regression, CaseDef, Checker, Fixture, Host, Need, Seed, Step,
+    alt, fixture_error, regression, Checker, Fixture, Host, Need, Property, Seed, Step,
 };
 use fixtures::memory::{GuestMemory, Inaccessible};
+use fixtures::models::s390_mem_op::{GuestMemoryModel, MemAnswer, MemOp, Path};
+use fixtures::models::{Generated, SystemUnderTest};
 use fixtures::raw::ioctl::{
     s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys, set_user_memory_region,
 };
@@ -22,7 +24,6 @@ use fixtures::vm::{Vcpu, Vm};
 use harness::{CaseContext, CaseReport, Expected, Outcome};
 use nix::errno::Errno::{E2BIG, EFAULT, EINVAL, ENOMEM, ENOTTY};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestError};
 use std::sync::Arc;
 
 pub const SUITE: &str = "s390_mem_op";
@@ -220,8 +221,6 @@ pub struct Env {
     pub bad: Inaccessible,
     /// KVM_CAP_S390_MEM_OP: the maximum `size`.
     pub max: i64,
-    /// KVM_CAP_S390_MEM_OP_EXTENSION bits.
-    pub ext: i64,
     /// `ubuf` and `obuf` as they were just before the call.
     pub u0: Vec<u8>,
     pub o0: Vec<u8>,
@@ -257,7 +256,6 @@ impl Env {
             .vcpu(0)
             .map_err(|e| fixture_error(format!("KVM_CREATE_VCPU 0: {e:?}")))?;
         let max = host.cap(KVM_CAP_S390_MEM_OP);
-        let ext = host.cap(KVM_CAP_S390_MEM_OP_EXTENSION);
         let ulen = (max.max(0) as usize).max(MEM_OP_MAX_SIZE as usize) + UBUF_SLACK;
         let mut ubuf = GuestMemory::new(ulen).map_err(fixture_error)?;
         let obuf = GuestMemory::new(4096).map_err(fixture_error)?;
@@ -276,7 +274,6 @@ impl Env {
             obuf,
             bad,
             max,
-            ext,
             u0: vec![],
             o0: vec![],
             sent: None,
@@ -1871,7 +1868,7 @@ pub fn cases() -> Vec<harness::Case> {
         &vm_needs,
         &[("vm_", mem_op, crate::rows::Target::Vm)],
     ));
-    cases.extend(properties().into_iter().map(|p| case(SUITE, p)));
+    cases.extend(property_cases());
     cases
 }
 
@@ -1946,37 +1943,38 @@ fn prepare_cmpxchg(env: &mut Env, o: &Op, size: usize) {
 
 // ---- properties: random round trips ----
 
-/// Which path a round-trip property writes and reads through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Path {
-    /// LOGICAL_WRITE / LOGICAL_READ on the vcpu (cross-read with ABSOLUTE_READ when the VM
-    /// path exists).
-    Logical,
-    /// ABSOLUTE_WRITE / ABSOLUTE_READ on the VM (cross-read with LOGICAL_READ).
-    Absolute,
+/// A round-trip property: 128 inputs, all on one fixture while they agree (a fresh fixture costs
+/// far more than a round trip).
+const fn round_trip_property(name: &'static str, stream: &'static str) -> Property {
+    Property {
+        suite: SUITE,
+        name,
+        stream,
+        default_cases: 128,
+        reuse: true,
+    }
 }
 
-/// Generated inputs per property when the user did not choose (`--proptest-cases`).
-const DEFAULT_PROPTEST_CASES: u32 = 128;
+const LOGICAL: Property = round_trip_property(
+    "vcpu_logical_random_data",
+    "roundtrip::vcpu_logical_random_data",
+);
+const ABSOLUTE: Property = round_trip_property(
+    "vm_absolute_random_data",
+    "roundtrip::vm_absolute_random_data",
+);
 
-fn properties() -> Vec<CaseDef> {
+fn property_cases() -> Vec<harness::Case> {
     let mut abs_needs = s390();
     abs_needs.push(EXT_BASE);
     vec![
-        property("roundtrip::vcpu_logical_random_data", s390(), Path::Logical),
-        property(
-            "roundtrip::vm_absolute_random_data",
-            abs_needs,
-            Path::Absolute,
-        ),
+        LOGICAL.case(SEED, &s390(), |host, ctx, p| {
+            round_trips(host, ctx, p, Path::Logical)
+        }),
+        ABSOLUTE.case(SEED, &abs_needs, |host, ctx, p| {
+            round_trips(host, ctx, p, Path::Absolute)
+        }),
     ]
-}
-
-#[track_caller]
-fn property(id: &'static str, needs: Vec<Need>, path: Path) -> CaseDef {
-    CaseDef::new(id, SEED, &needs, move |host, ctx| {
-        run_property(host, ctx, id, path)
-    })
 }
 
 fn splitmix(s: &mut u64) -> u64 {
@@ -1998,136 +1996,96 @@ fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
-/// Property: for random (gaddr, size, data) inside guest memory, a write followed by a read
-/// returns the data, the host mapping holds exactly it, and no other guest byte changed.
-fn run_property(host: &Host, ctx: &CaseContext, id: &str, path: Path) -> Step<CaseReport> {
-    let env = Env::new(host)?;
-    let mut c = Checker::new();
-    let max = (env.max.max(1) as u64).min(SLOT) as u32;
-    let cases = ctx.proptest_cases.unwrap_or(DEFAULT_PROPTEST_CASES);
-    let config = Config {
-        max_shrink_iters: 4096,
-        ..fixtures::models::property_config(cases)
-    };
-    let mut runner = fixtures::models::seeded_runner(config, ctx.seed, id);
-    // Independent components shrink well; a range running past the slot end is moved down.
-    let strategy = (0..SLOT, 1..=max, any::<u64>());
-    // What guest memory must hold: the fixture pattern plus every successful write so far.
-    let shadow = std::cell::RefCell::new(env.mem.as_slice().to_vec());
-    let cross = path == Path::Absolute || env.ext & KVM_S390_MEMOP_EXTENSION_CAP_BASE as i64 != 0;
-    let result = runner.run(&strategy, |(gaddr, size, data_seed)| {
-        let gaddr = clamp(gaddr, size);
-        let r = round_trip(
-            &env,
-            path,
-            cross,
-            gaddr,
-            size,
-            data_seed,
-            &mut shadow.borrow_mut(),
-        );
-        if r.is_err() {
-            // Keep the model in step with what the kernel did, so shrinking judges each input
-            // on its own.
-            shadow.borrow_mut().copy_from_slice(env.mem.as_slice());
-        }
-        r.map_err(TestCaseError::fail)
-    });
-    let rerun = format!("--seed {} --exact {SUITE}::{id}", ctx.seed);
-    match result {
-        Ok(()) => {
-            c.ensure(true, String::new)?;
-            c.note(format!("{cases} random write/read round trips (sizes 1..={max}), seed {}", ctx.seed));
-            c.pass()
-        }
-        Err(TestError::Fail(why, (gaddr, size, data_seed))) => Err(CaseReport::fail(format!(
-            "round trip failed; minimal input after shrinking: gaddr {:#x}, size {size}, data seed {data_seed:#x}: {why}",
-            clamp(gaddr, size)
-        ))
-        .with_details(vec![format!("proptest seed: {}", ctx.seed), format!("rerun: {rerun}")])),
-        Err(TestError::Abort(why)) => Err(CaseReport::error(format!("property aborted: {why} (rerun: {rerun})"))),
-    }
-}
-
 /// The generated start address, moved down so [gaddr, gaddr + size) stays inside the slot.
 fn clamp(gaddr: u64, size: u32) -> u64 {
     gaddr.min(SLOT - u64::from(size))
 }
 
-fn round_trip(
-    env: &Env,
-    path: Path,
-    cross: bool,
-    gaddr: u64,
-    size: u32,
-    data_seed: u64,
-    shadow: &mut [u8],
-) -> Result<(), String> {
-    let data = random_bytes(data_seed, size as usize);
-    let (on, wop, rop, other_on, other_rop) = match path {
-        Path::Logical => (On::Vcpu, WRITE, READ, On::Vm, ABS_READ),
-        Path::Absolute => (On::Vm, ABS_WRITE, ABS_READ, On::Vcpu, READ),
+/// Property: for random (gaddr, size, data) inside guest memory, a write through `path`
+/// followed by a read returns the data, the host mapping holds exactly it, and no other guest
+/// byte changed; the other path reads the same bytes where the VM fd has MEM_OP.
+fn round_trips(host: &Arc<Host>, ctx: &CaseContext, p: &Property, path: Path) -> Step<CaseReport> {
+    let max = (host.cap(KVM_CAP_S390_MEM_OP).max(1) as u64).min(SLOT) as u32;
+    let vm_fd_ops =
+        host.cap(KVM_CAP_S390_MEM_OP_EXTENSION) & KVM_S390_MEMOP_EXTENSION_CAP_BASE as i64 != 0;
+    let cross = path == Path::Absolute || vm_fd_ops;
+    let other = match path {
+        Path::Logical => Path::Absolute,
+        Path::Absolute => Path::Logical,
     };
-    let w = KvmS390MemOp {
-        gaddr,
-        flags: 0,
-        size,
-        op: wop,
-        buf: data.as_ptr() as u64,
-        reserved: [0; 32],
+    // Independent components shrink well; a range running past the slot end is moved down.
+    let inputs = (0..SLOT, 1..=max, any::<u64>()).prop_map(move |(gaddr, size, data_seed)| {
+        let gaddr = clamp(gaddr, size);
+        let data = random_bytes(data_seed, size as usize);
+        let mut ops = vec![
+            MemOp::Write { path, gaddr, data },
+            MemOp::Read {
+                path,
+                gaddr,
+                len: size,
+            },
+        ];
+        if cross {
+            ops.push(MemOp::Read {
+                path: other,
+                gaddr,
+                len: size,
+            });
+        }
+        Generated::new(ops)
+    });
+    let start = || {
+        let env = Env::new(host).map_err(|r| r.summary)?;
+        let memory = GuestMemoryModel::new(env.mem.as_slice().to_vec());
+        Ok((env, memory))
     };
-    let r = env.mem_op(on, &w);
-    if r != Ok(0) {
-        return Err(format!(
-            "{} returned {}, expected 0",
-            what(&w, on),
-            Outcome::from(r)
-        ));
-    }
-    shadow[gaddr as usize..gaddr as usize + data.len()].copy_from_slice(&data);
-    let mem = env.mem.as_slice();
-    if let Some(i) = mem.iter().zip(shadow.iter()).position(|(a, b)| a != b) {
-        let inside = (gaddr..gaddr + u64::from(size)).contains(&(i as u64));
-        return Err(format!(
-            "after {}: host mapping at {i:#x} holds {:#04x}, expected {:#04x} ({})",
-            what(&w, on),
-            mem[i],
-            shadow[i],
-            if inside {
-                "a written byte"
-            } else {
-                "outside the written range"
+    let result = fixtures::models::check(&p.config(ctx), &inputs, start);
+    let facts = format!(
+        "random write/read round trips inside slot 0 (sizes 1..={max}){}",
+        if cross {
+            ", each read back through both fds"
+        } else {
+            ""
+        }
+    );
+    p.report(ctx, vec![facts], result)
+}
+
+/// The kernel answers the properties' MEM_OPs: a write reports the whole host mapping of guest
+/// memory, a read the bytes it read.
+impl SystemUnderTest for Env {
+    type Op = MemOp;
+    type Answer = MemAnswer;
+    fn apply(&mut self, op: &MemOp) -> MemAnswer {
+        let (on, code, gaddr, size, buf) = match op {
+            MemOp::Write { path, gaddr, data } => {
+                let (on, code) = match path {
+                    Path::Logical => (On::Vcpu, WRITE),
+                    Path::Absolute => (On::Vm, ABS_WRITE),
+                };
+                (on, code, *gaddr, data.len() as u32, data.as_ptr() as u64)
             }
-        ));
-    }
-    let mut reads = vec![(on, rop)];
-    if cross {
-        reads.push((other_on, other_rop));
-    }
-    for (on, rop) in reads {
-        let rd = KvmS390MemOp {
-            op: rop,
-            buf: env.ubuf.addr(),
-            ..w
+            MemOp::Read { path, gaddr, len } => {
+                let (on, code) = match path {
+                    Path::Logical => (On::Vcpu, READ),
+                    Path::Absolute => (On::Vm, ABS_READ),
+                };
+                (on, code, *gaddr, *len, self.ubuf.addr())
+            }
         };
-        let r = env.mem_op(on, &rd);
-        if r != Ok(0) {
-            return Err(format!(
-                "{} returned {}, expected 0",
-                what(&rd, on),
-                Outcome::from(r)
-            ));
-        }
-        let got = &env.ubuf.as_slice()[..data.len()];
-        if let Some(i) = got.iter().zip(&data).position(|(a, b)| a != b) {
-            return Err(format!(
-                "{} returned {:#04x} at byte {i} (gaddr {:#x}); written was {:#04x}",
-                what(&rd, on),
-                got[i],
-                gaddr + i as u64,
-                data[i]
-            ));
-        }
+        let m = KvmS390MemOp {
+            gaddr,
+            flags: 0,
+            size,
+            op: code,
+            buf,
+            reserved: [0; 32],
+        };
+        let result = self.mem_op(on, &m);
+        let bytes = match op {
+            MemOp::Write { .. } => self.mem.as_slice().to_vec(),
+            MemOp::Read { .. } => self.ubuf.as_slice()[..size as usize].to_vec(),
+        };
+        MemAnswer { result, bytes }
     }
-    Ok(())
 }

@@ -21,11 +21,12 @@
 //! read back ends the case as "setup failed", naming that row.
 
 use crate::rows::{
-    alt, cap, case, classic_gmap, fixture_error, regression, CaseDef, Checker, Fixture, Host,
-    KnownBug, Need, Seed, Step,
+    alt, cap, classic_gmap, fixture_error, regression, Checker, Fixture, Host, KnownBug, Need,
+    Property, Seed, Step,
 };
 use fixtures::memory::{GuestMemory, Inaccessible};
-use fixtures::models::s390_skeys::{self as model, Behaviour, SkeysModel, SkeysOp};
+use fixtures::models::s390_skeys::{self as model, short, Behaviour, SkeysAnswer, SkeysOp};
+use fixtures::models::{Generated, SystemUnderTest};
 use fixtures::raw::ioctl::{
     check_extension, s390_get_skeys, s390_set_skeys, set_user_memory_region,
 };
@@ -35,10 +36,10 @@ use fixtures::vm::Vm;
 use harness::{CaseContext, CaseReport, Expected, Outcome};
 use nix::errno::Errno::{EFAULT, EINVAL, ENOTTY};
 use proptest::strategy::Strategy;
-use proptest::test_runner::{TestCaseError, TestError};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::rc::Rc;
 use std::sync::Arc;
 
 pub const SUITE: &str = "s390_skeys";
@@ -63,7 +64,7 @@ const MAX: u64 = KVM_S390_SKEYS_MAX;
 const GET: &str = "KVM_S390_GET_SKEYS on the VM fd";
 const SET: &str = "KVM_S390_SET_SKEYS on the VM fd";
 
-const R1_HINT: &str = "GET/SET_SKEYS returned PGM_ADDRESSING (5) for a gfn outside every memslot after \"KVM: s390: Switch to new gmap\" (e38c884df921); fixed by 'KVM: s390: Return -EFAULT instead of PGM_ADDRESSING' (2026-07)";
+const R1_HINT: &str = model::R1_HINT;
 const D1: &str = "D1: api.txt (before the Nov 2021 doc fix) names KVM_S390_GET_KEYS_NONE and KVM_S390_SKEYS_ALLOC_MAX; the uapi constants are KVM_S390_GET_SKEYS_NONE = 1 and KVM_S390_SKEYS_MAX = 1048576";
 const D2: &str = "D2: api.txt says count 0 or > KVM_S390_SKEYS_MAX gives EINVAL; GET returns KVM_S390_GET_SKEYS_NONE (1) before it checks count when the guest does not use storage keys";
 const D3: &str = "D3: api.txt says \"architecturally invalid\" keys give EINVAL; only bit 0x01 is checked, keys are switched on even when SET fails, classic-gmap kernels apply the keys before the failing index and check the memslot before the key";
@@ -877,13 +878,7 @@ fn even_keys() -> Vec<u8> {
 pub fn cases() -> Vec<harness::Case> {
     let mut cases = crate::rows::cases(SUITE, SEED, rows());
     let needs = [cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")];
-    cases.push(case(
-        SUITE,
-        CaseDef::new(PROPERTY_ID, SEED, &needs, |host, ctx| {
-            isolated(host, ctx)?;
-            property(host, ctx)
-        }),
-    ));
+    cases.push(PROPERTY.case(SEED, &needs, property));
     cases.extend(crate::rows::bad_argument_cases(
         SUITE,
         SEED,
@@ -1146,195 +1141,49 @@ fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
 
 // ---- property: random key buffers against the model ----
 
-const PROPERTY_ID: &str = "property::set_get_round_trip";
+const PROPERTY: Property = Property {
+    suite: SUITE,
+    name: "set_get_round_trip",
+    stream: "property::set_get_round_trip",
+    default_cases: 48,
+    reuse: false,
+};
 
-/// One model per code state runs next to the kernel; those whose answers differ drop out. The
-/// kernel must agree with at least one all the way. Each code state runs twice: as documented,
-/// and dropping the first non-zero key of each 1 MiB segment (the classic gmap's bug, §4.3;
-/// each VM here is fresh and nothing touches its memory, so the drop is exactly predictable).
-/// So the property stays about everything else from a fresh VM on, NONE answers included,
-/// and the drop fails (or is a known kernel bug) only in the row that checks it. Faulting the
-/// memory in first would have needed keys switched on before the first operation.
-fn property(host: &Arc<Host>, ctx: &CaseContext) -> Step<CaseReport> {
+/// Each input on a fresh VM of the standard layout, judged by `model::Worlds` (one model per
+/// code state, with and without the classic gmap's drop). Faulting the memory in first, as the
+/// rows do, would have needed keys switched on before the first operation.
+fn property(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    isolated(host, ctx)?;
     let layout = [SLOT_A, SLOT_B];
-    // Classic gmap: once this process switched keys on, every later VM sees them in use.
-    let process_keys = Cell::new(false);
-    let strategy = model::ops(&layout, 300, 1..7);
-    run_property(
-        SUITE,
-        PROPERTY_ID,
-        ctx,
-        48,
-        &strategy,
-        |ops| show_ops(ops),
-        |ops| {
-            let env = Env::new(host, Layout::Standard)
-                .map_err(|r| TestCaseError::fail(format!("fixture: {}", r.summary)))?;
-            let mut worlds: Vec<SkeysModel> = vec![
-                SkeysModel::new(Behaviour::Old, &layout, process_keys.get()),
-                SkeysModel::new(Behaviour::New, &layout, false),
-            ];
-            let dropping: Vec<SkeysModel> = worlds
-                .iter()
-                .map(|w| w.clone().dropping_keys_after_fault_in())
-                .collect();
-            worlds.extend(dropping);
-            let final_reads = [
-                SkeysOp::Get {
-                    start_gfn: SLOT_A.start,
-                    count: 256,
-                },
-                SkeysOp::Get {
-                    start_gfn: SLOT_B.start,
-                    count: 256,
-                },
-            ];
-            for (step, op) in ops.iter().chain(final_reads.iter()).enumerate() {
-                let (what, actual, written) = match op {
-                    SkeysOp::Set { start_gfn, keys } => {
-                        let (_, r) = env.write(*start_gfn, keys);
-                        (
-                            format!("SET_SKEYS start_gfn {start_gfn:#x} keys {}", short(keys)),
-                            r,
-                            None,
-                        )
-                    }
-                    SkeysOp::Get { start_gfn, count } => {
-                        let (_, r, out) = env.read(*start_gfn, *count);
-                        (
-                            format!("GET_SKEYS start_gfn {start_gfn:#x} count {count}"),
-                            r,
-                            Some(out),
-                        )
-                    }
-                };
-                if actual == Ok(PGM_ADDRESSING) {
-                    return Err(TestCaseError::fail(format!(
-                        "step {step}: {what} returned 5: known regression: {R1_HINT}"
-                    )));
-                }
-                let mut survivors = Vec::new();
-                let mut expectations = Vec::new();
-                for w in &worlds {
-                    let mut next = w.clone();
-                    let (want, want_buf) = match op {
-                        SkeysOp::Set { start_gfn, keys } => {
-                            (next.set(*start_gfn, keys.len() as u64, Some(keys), 0), None)
-                        }
-                        SkeysOp::Get { start_gfn, count } => {
-                            let (r, data) = next.get(*start_gfn, *count, 0, true);
-                            // Nothing is copied out unless every key was read.
-                            (
-                                r,
-                                Some(data.unwrap_or_else(|| vec![SENTINEL; *count as usize])),
-                            )
-                        }
-                    };
-                    expectations.push(format!(
-                        "{}: {}{}",
-                        next.label(),
-                        Outcome::from(want),
-                        want_buf
-                            .as_ref()
-                            .map(|b| format!(" buffer {}", short(b)))
-                            .unwrap_or_default()
-                    ));
-                    if want == actual && (want_buf.is_none() || want_buf == written) {
-                        survivors.push(next);
-                    }
-                }
-                if survivors.is_empty() {
-                    return Err(TestCaseError::fail(format!(
-                        "step {step}: {what}: kernel answered {}{}; the model expected {}",
-                        Outcome::from(actual),
-                        written
-                            .map(|w| format!(" buffer {}", short(&w)))
-                            .unwrap_or_default(),
-                        expectations.join(" or ")
-                    )));
-                }
-                worlds = survivors;
-            }
-            if worlds
-                .iter()
-                .any(|w| w.behaviour == Behaviour::Old && w.enabled())
-            {
-                process_keys.set(true);
-            }
-            Ok(())
-        },
-    )
+    let process_keys = Rc::new(Cell::new(false));
+    let strategy = model::ops(&layout, 300, 1..7).prop_map(Generated::new);
+    let start = || {
+        let env = Env::new(host, Layout::Standard).map_err(|r| r.summary)?;
+        Ok((env, model::Worlds::new(&layout, Rc::clone(&process_keys))))
+    };
+    let result = fixtures::models::check(&p.config(ctx), &strategy, start);
+    let facts = "each input on a fresh VM (slot 0 at gfns 0..256, slot 1 at 512..768), then a GET of both slots; judged by one model per code state, each as documented and dropping keys after a fault-in".to_string();
+    p.report(ctx, vec![facts], result)
 }
 
-fn show_ops(ops: &[SkeysOp]) -> String {
-    let v: Vec<String> = ops
-        .iter()
-        .map(|op| match op {
-            SkeysOp::Set { start_gfn, keys } => {
-                format!("SET start_gfn {start_gfn:#x} keys {keys:02x?}")
-            }
+/// The kernel answers the property's operations.
+impl SystemUnderTest for Env {
+    type Op = SkeysOp;
+    type Answer = SkeysAnswer;
+    fn apply(&mut self, op: &SkeysOp) -> SkeysAnswer {
+        match op {
+            SkeysOp::Set { start_gfn, keys } => SkeysAnswer {
+                result: self.write(*start_gfn, keys).1,
+                keys: None,
+            },
             SkeysOp::Get { start_gfn, count } => {
-                format!("GET start_gfn {start_gfn:#x} count {count}")
+                let (_, result, out) = self.read(*start_gfn, *count);
+                let untouched = out.iter().all(|&b| b == SENTINEL);
+                SkeysAnswer {
+                    result,
+                    keys: (!untouched).then_some(out),
+                }
             }
-        })
-        .collect();
-    format!("[{}] (then GET of both slots)", v.join("; "))
-}
-
-fn short(b: &[u8]) -> String {
-    if b.len() <= 16 {
-        format!("{b:02x?}")
-    } else {
-        format!("{:02x?}... ({} bytes)", &b[..16], b.len())
-    }
-}
-
-/// Run a proptest property as one case: the runner is seeded from the run's seed, the number of
-/// inputs comes from `--proptest-cases`/PROPTEST_CASES (else `default_cases`), and a failure
-/// reports the shrunk minimal input, the seed and the command that reruns exactly this case.
-pub(crate) fn run_property<S>(
-    suite: &str,
-    id: &str,
-    ctx: &CaseContext,
-    default_cases: u32,
-    strategy: &S,
-    show: impl Fn(&S::Value) -> String,
-    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
-) -> Step<CaseReport>
-where
-    S: Strategy,
-{
-    let cases = ctx.proptest_cases.unwrap_or(default_cases);
-    let config = fixtures::models::property_config(cases);
-    let mut runner = fixtures::models::seeded_runner(config, ctx.seed, id);
-    let rerun = format!("--seed {} --exact '{suite}::{id}'", ctx.seed);
-    match runner.run(strategy, test) {
-        Ok(()) => Ok(CaseReport::pass(format!(
-            "{cases} generated inputs agreed with the model (seed {})",
-            ctx.seed
-        ))),
-        Err(TestError::Fail(reason, minimal)) => {
-            let reason = reason.message().to_string();
-            let details = vec![
-                format!("property: {reason}"),
-                format!(
-                    "minimal failing input (after shrinking): {}",
-                    show(&minimal)
-                ),
-                format!("seed: {}", ctx.seed),
-                format!("rerun: kvm-conformance {rerun}"),
-            ];
-            let report = if reason.starts_with("fixture:") {
-                CaseReport::error(reason)
-            } else {
-                CaseReport::fail(format!("property failed: {reason}"))
-            };
-            Err(report.with_details(details))
         }
-        Err(TestError::Abort(reason)) => Err(CaseReport::error(format!(
-            "property aborted: {} (seed {}; rerun with {rerun})",
-            reason.message(),
-            ctx.seed
-        ))),
     }
 }

@@ -5,9 +5,11 @@
 
 use crate::rows::not_runnable;
 use crate::rows::{
-    alt, cap, case, fixture_error, CaseDef, Checker, Fixture, Host, KnownBug, Need, Seed, Step,
+    alt, cap, case, fixture_error, CaseDef, Checker, Fixture, Host, KnownBug, Need, Property, Seed,
+    Step,
 };
 use fixtures::memory::GuestMemory;
+use fixtures::models::memslots::{self, MemslotModel, Rules, Space};
 use fixtures::not_runnable::NotRunnable;
 use fixtures::raw::ioctl::set_user_memory_region;
 use fixtures::raw::uapi::*;
@@ -392,7 +394,7 @@ pub fn cases() -> Vec<harness::Case> {
     ));
     cases.push(mem_limit_case());
     cases.push(unaligned_gpa_mapped_case());
-    cases.extend(property_cases());
+    cases.push(PROPERTY.case(SEED, &[], property));
     cases
 }
 
@@ -820,19 +822,15 @@ mod guest {
 // fixtures::models::memslots holds the model of §6.2/§6.3 and the proptest state machine; here
 // it runs against fresh VMs of the selected kernel, seeded from the run's --seed.
 
-const SEQUENCES: &str = "sequences::create_modify_move_delete_model";
+const PROPERTY: Property = Property {
+    suite: SUITE,
+    name: "create_modify_move_delete_model",
+    stream: memslots::STREAM,
+    default_cases: memslots::DEFAULT_CASES,
+    reuse: false,
+};
 
-fn property_cases() -> Vec<harness::Case> {
-    vec![case(
-        SUITE,
-        CaseDef::new(SEQUENCES, SEED, &[], |host, ctx| sequences_body(host, ctx)),
-    )]
-}
-
-fn sequences_body(host: &Host, ctx: &harness::CaseContext) -> Step<harness::CaseReport> {
-    use fixtures::models::memslots::{
-        check, show, MemslotSystem, PropertyConfig, PropertyError, Rules, Space,
-    };
+fn property(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<harness::CaseReport> {
     let vm = Vm::new().map_err(fixture_error)?;
     if let Some(cause) = fixtures::not_runnable::memslots_refused(vm.k, vm.fd) {
         return Ok(not_runnable::skip(cause));
@@ -846,81 +844,17 @@ fn sequences_body(host: &Host, ctx: &harness::CaseContext) -> Step<harness::Case
     drop(vm);
     let backing =
         GuestMemory::aligned(Space::BACKING_LEN as usize, MIB as usize).map_err(fixture_error)?;
-    let space = Space::new(&rules, backing.addr());
-    let cfg = PropertyConfig::new(ctx.proptest_cases, ctx.seed);
+    let space = Arc::new(Space::new(&rules, backing.addr()));
     let facts = format!(
-        "model facts: KVM_CAP_NR_MEMSLOTS {}, address spaces {}, read-only memory {}, arch granule {:#x} ({})",
+        "model facts: KVM_CAP_NR_MEMSLOTS {}, address spaces {}, read-only memory {}, arch granule {:#x} ({}); each input on a fresh VM, then probes of the final state (identical re-set of each slot the model has: 0; delete of each other id: EINVAL)",
         rules.nr_memslots,
         rules.address_spaces,
         rules.readonly,
         rules.granule,
         host.arch()
     );
-    let replay = format!(
-        "seed {seed}: `--seed {seed} --exact '{SUITE}::{SEQUENCES}'` (with this run's --backend options) replays it",
-        seed = ctx.seed
-    );
-    let new_vm = || Vm::new().map(|vm| Box::new(vm) as Box<dyn MemslotSystem>);
-    match check(&rules, &space, &cfg, &new_vm) {
-        Ok(stats) => {
-            let mut r = harness::CaseReport::pass(format!(
-                "{} random sequences (up to {} steps, each in a fresh VM) agreed with the model: {} calls",
-                stats.sequences, cfg.max_steps, stats.calls
-            ));
-            r.notes.push(format!("{facts}; {replay}"));
-            r.notes.push(format!(
-                "{:.0} calls/s, {:.1} ms per sequence incl. VM creation",
-                stats.calls_per_second(),
-                stats.elapsed.as_secs_f64() * 1e3 / stats.sequences.max(1) as f64
-            ));
-            Ok(r)
-        }
-        Err(PropertyError::Mismatch(cx)) => {
-            let line = cx.mismatch();
-            let summary = match line {
-                Some(l) if l.is_probe() => format!(
-                    "{} after the shortest failing sequence ({} step(s)): expected {}, got {}",
-                    l.what,
-                    cx.steps.len(),
-                    show(l.expected.result),
-                    show(l.actual)
-                ),
-                Some(l) => format!(
-                    "step {} of the shortest failing sequence ({}): expected {}, got {}",
-                    l.index,
-                    l.what,
-                    show(l.expected.result),
-                    show(l.actual)
-                ),
-                None => format!(
-                    "proptest found a failing sequence that passed on replay: {}",
-                    cx.reason
-                ),
-            };
-            let mut details = vec![
-                replay,
-                facts,
-                format!(
-                    "shortest failing sequence: {} step(s) from an empty VM, then final-state probes \
-                     (identical re-set of each slot the model has: 0; delete of each other id: EINVAL)",
-                    cx.steps.len()
-                ),
-            ];
-            for l in &cx.trace {
-                details.extend(l.to_string().lines().map(str::to_string));
-            }
-            if !cx.reproduced {
-                details.push("the replay on a fresh VM agreed with the model: the failure is not deterministic".into());
-            }
-            details.push(format!(
-                "proptest's shrunk case, before a last pass that drops single steps: {} ({} sequences run)",
-                cx.reason, cx.stats.sequences
-            ));
-            Err(harness::CaseReport::fail(summary).with_details(details))
-        }
-        Err(PropertyError::Fixture(e)) => Err(fixture_error(e)),
-        Err(PropertyError::Aborted(why)) => Err(harness::CaseReport::error(format!(
-            "proptest gave up: {why}"
-        ))),
-    }
+    let strategy = memslots::sequences(rules.clone(), space.clone(), memslots::MAX_STEPS);
+    let start = || Ok((Vm::new()?, MemslotModel::new(rules.clone(), space.clone())));
+    let result = fixtures::models::check(&p.config(ctx), &strategy, start);
+    p.report(ctx, vec![facts], result)
 }

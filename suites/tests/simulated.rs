@@ -212,7 +212,7 @@ fn a_zero_memory_limit_is_one_failure_and_the_memslot_cases_are_not_runnable() {
     for id in [
         "s390_mem_op::op::logical_read_on_vcpu",
         "s390_mem_op::vm::absolute_write",
-        "s390_mem_op::roundtrip::vcpu_logical_random_data",
+        "s390_mem_op::property::vcpu_logical_random_data",
         "s390_skeys::enable::set_switches_keys_on",
         "s390_skeys::property::set_get_round_trip",
         "set_user_memory_region::create::slot_0",
@@ -221,7 +221,7 @@ fn a_zero_memory_limit_is_one_failure_and_the_memslot_cases_are_not_runnable() {
         "set_user_memory_region::s390::slot_ending_at_mem_limit",
         "set_user_memory_region::s390::slot_crossing_mem_limit",
         "set_user_memory_region::fill::every_slot_then_one_more",
-        "set_user_memory_region::sequences::create_modify_move_delete_model",
+        "set_user_memory_region::property::create_modify_move_delete_model",
     ] {
         assert!(
             not_runnable.contains(&id),
