@@ -257,6 +257,7 @@ const DOC_DEASSIGN: &str =
      invalid len, undefined flags or an overflowing range just find no match (ENOENT)";
 
 /// The whole table.
+#[rustfmt::skip]
 pub fn rows() -> Vec<Row> {
     let m4 = mmio(A, 4);
     let mut rows = vec![
@@ -267,8 +268,7 @@ pub fn rows() -> Vec<Row> {
         row("len::accepts_8", mmio(A, 8), OK).then(deassigns(mmio(A, 8))),
         row("len::accepts_0_mmio", mmio(A, 0), OK).needs(&[any_length()]).doc(DOC_LEN0).then(deassigns(mmio(A, 0))),
         row("len::accepts_0_pio", pio(A, 0), OK).needs(&[any_length()]).doc(DOC_LEN0).then(deassigns(pio(A, 0))),
-        row("len::rejects_0_pio_without_any_length", pio(A, 0), EINVAL)
-            .needs(&[Need::CapAbsent { cap: KVM_CAP_IOEVENTFD_ANY_LENGTH, name: "KVM_CAP_IOEVENTFD_ANY_LENGTH" }]),
+        row("len::rejects_0_pio_without_any_length", pio(A, 0), EINVAL).needs(&[Need::CapAbsent { cap: KVM_CAP_IOEVENTFD_ANY_LENGTH, name: "KVM_CAP_IOEVENTFD_ANY_LENGTH" }]),
         row("len::pio_accepts_1", pio(A, 1), OK),
         row("len::pio_accepts_8", pio(A, 8), OK),
         row("len::pio_rejects_3", pio(A, 3), EINVAL),
@@ -292,17 +292,12 @@ pub fn rows() -> Vec<Row> {
         row("bounds::pio_wraps", pio(u64::MAX - 1, 2), EINVAL),
         row("bounds::len_0_at_u64_max", mmio(u64::MAX, 0), OK).needs(&[any_length()]),
         row("bounds::pio_len_0_at_u64_max", pio(u64::MAX, 0), OK).needs(&[any_length()]),
-        row("bounds::pio_port_above_0xffff", pio(0x1_0000, 1), OK)
-            .doc("api.txt 4.56 asks for a \"legal pio/mmio address\"; the kernel does not range-check PIO addresses"),
-        row("bounds::datamatch_wider_than_len", mmio(A, 1).dm(0x1234_5678), OK)
-            .doc("a datamatch wider than len is accepted (it can never match a guest write)"),
+        row("bounds::pio_port_above_0xffff", pio(0x1_0000, 1), OK).doc("api.txt 4.56 asks for a \"legal pio/mmio address\"; the kernel does not range-check PIO addresses"),
+        row("bounds::datamatch_wider_than_len", mmio(A, 1).dm(0x1234_5678), OK).doc("a datamatch wider than len is accepted (it can never match a guest write)"),
         // ---- len 0 and DATAMATCH ----
         row("len0::datamatch_mmio", mmio(A, 0).dm(0), EINVAL),
         row("len0::datamatch_pio", pio(A, 0).dm(0), EINVAL),
-        row("len0::mmio_assign_deassign_assign", mmio(A, 0), OK)
-            .needs(&[any_length()])
-            .given(&[mmio(A, 0), mmio(A, 0).deassign()])
-            .then(deassigns(mmio(A, 0))),
+        row("len0::mmio_assign_deassign_assign", mmio(A, 0), OK).needs(&[any_length()]).given(&[mmio(A, 0), mmio(A, 0).deassign()]).then(deassigns(mmio(A, 0))),
         row("len0::pio_assign_deassign_assign", pio(A, 0), OK).needs(&[any_length()]).given(&[pio(A, 0), pio(A, 0).deassign()]),
         // ---- fd ----
         row("fd::minus_one", m4.fd(Fd::Raw(-1)), EBADF),
@@ -385,11 +380,7 @@ pub fn rows() -> Vec<Row> {
         row("pad::nonzero_on_deassign", m4.pad(0xa5).deassign(), OK).given(&[m4]).then(gone(m4)),
     ];
     for bit in 5..32 {
-        rows.push(row(
-            format!("flags::rejects_bit_{bit}"),
-            m4.flags(1 << bit),
-            EINVAL,
-        ));
+        rows.push(row(format!("flags::rejects_bit_{bit}"), m4.flags(1 << bit), EINVAL));
     }
     for len in [3, 5, 6, 7, 9, 16, 0xffff_ffff] {
         let name = if len < 0x100 {
@@ -536,214 +527,41 @@ fn g(id: &str, call: Reg, acts: Vec<Act>) -> Row {
         .then(guest::scenario(acts))
 }
 
+#[rustfmt::skip]
 fn guest_rows() -> Vec<Row> {
     use Act::{Call, Write};
     use Effect::{Exits, Signals};
     let p = |len| pio(PORT as u64, len);
     let m = |len| mmio(MMIO_GPA, len);
     vec![
-        g(
-            "pio_1_signals_without_exit",
-            p(1),
-            vec![Write(pio_w(1, 0x5a), Signals(0))],
-        ),
-        g(
-            "pio_2_signals_without_exit",
-            p(2),
-            vec![Write(pio_w(2, 0x5a5a), Signals(0))],
-        ),
-        g(
-            "pio_4_signals_without_exit",
-            p(4),
-            vec![Write(pio_w(4, 0x5a5a_5a5a), Signals(0))],
-        ),
-        g(
-            "mmio_1_signals_without_exit",
-            m(1),
-            vec![Write(mmio_w(1, 0x5a), Signals(0))],
-        ),
-        g(
-            "mmio_2_signals_without_exit",
-            m(2),
-            vec![Write(mmio_w(2, 0x5a5a), Signals(0))],
-        ),
-        g(
-            "mmio_4_signals_without_exit",
-            m(4),
-            vec![Write(mmio_w(4, 0x5a5a_5a5a), Signals(0))],
-        ),
-        g(
-            "mmio_8_signals_without_exit",
-            m(8),
-            vec![Write(mmio_w(8, 0x5a5a_5a5a_5a5a_5a5a), Signals(0))],
-        ),
-        g(
-            "every_write_signals",
-            p(1),
-            vec![
-                Write(pio_w(1, 1), Signals(0)),
-                Write(pio_w(1, 2), Signals(0)),
-            ],
-        ),
-        g(
-            "pio_unregistered_port_exits",
-            p(1),
-            vec![Write(
-                W::Pio {
-                    off: 1,
-                    len: 1,
-                    value: 1,
-                },
-                Exits,
-            )],
-        ),
-        g(
-            "mmio_inside_registration_exits",
-            m(4),
-            vec![Write(
-                W::Mmio {
-                    off: 1,
-                    len: 1,
-                    value: 1,
-                },
-                Exits,
-            )],
-        ),
-        g(
-            "pio_datamatch_match_signals",
-            p(2).dm(0x1234),
-            vec![Write(pio_w(2, 0x1234), Signals(0))],
-        ),
-        g(
-            "pio_datamatch_mismatch_exits",
-            p(2).dm(0x1234),
-            vec![
-                Write(pio_w(2, 0x1235), Exits),
-                Write(pio_w(2, 0x1234), Signals(0)),
-            ],
-        ),
-        g(
-            "mmio_datamatch_match_signals",
-            m(4).dm(0xdead_beef),
-            vec![Write(mmio_w(4, 0xdead_beef), Signals(0))],
-        ),
-        g(
-            "mmio_datamatch_mismatch_exits",
-            m(4).dm(0xdead_beef),
-            vec![Write(mmio_w(4, 0xdead_beee), Exits)],
-        ),
-        g(
-            "mmio_datamatch_8_bytes_compares_all_bytes",
-            m(8).dm(0x1122_3344_5566_7788),
-            vec![
-                Write(mmio_w(8, 0x1122_3344_5566_7788), Signals(0)),
-                Write(mmio_w(8, 0x1122_3345_5566_7788), Exits),
-            ],
-        ),
-        g(
-            "datamatch_wider_than_len_never_matches",
-            p(1).dm(0x100),
-            vec![Write(pio_w(1, 0), Exits), Write(pio_w(1, 0xff), Exits)],
-        ),
-        g(
-            "datamatch_routes_to_its_eventfd",
-            p(1).dm(2).fd(Fd::Event(1)),
-            vec![
-                Call(p(1).dm(1), OK),
-                Write(pio_w(1, 2), Signals(1)),
-                Write(pio_w(1, 1), Signals(0)),
-                Write(pio_w(1, 3), Exits),
-            ],
-        ),
-        g(
-            "pio_other_length_exits",
-            p(2),
-            vec![
-                Write(pio_w(1, 0x12), Exits),
-                Write(pio_w(4, 0x12), Exits),
-                Write(pio_w(2, 0x12), Signals(0)),
-            ],
-        ),
-        g(
-            "mmio_other_length_exits",
-            m(4),
-            vec![
-                Write(mmio_w(2, 0x12), Exits),
-                Write(mmio_w(8, 0x12), Exits),
-                Write(mmio_w(1, 0x12), Exits),
-            ],
-        ),
-        g(
-            "pio_after_deassign_exits",
-            p(1),
-            vec![
-                Write(pio_w(1, 7), Signals(0)),
-                Call(p(1).deassign(), OK),
-                Write(pio_w(1, 7), Exits),
-            ],
-        ),
-        g(
-            "mmio_after_deassign_exits",
-            m(4),
-            vec![
-                Write(mmio_w(4, 7), Signals(0)),
-                Call(m(4).deassign(), OK),
-                Write(mmio_w(4, 7), Exits),
-            ],
-        ),
-        g(
-            "pio_len0_fires_for_every_length",
-            p(0),
-            vec![
-                Write(pio_w(1, 1), Signals(0)),
-                Write(pio_w(2, 2), Signals(0)),
-                Write(pio_w(4, 3), Signals(0)),
-            ],
-        )
-        .needs(&[any_length()]),
-        g(
-            "mmio_len0_fires_for_every_length",
-            m(0),
-            vec![
-                Write(mmio_w(1, 1), Signals(0)),
-                Write(mmio_w(2, 2), Signals(0)),
-                Write(mmio_w(4, 3), Signals(0)),
-                Write(mmio_w(8, 4), Signals(0)),
-            ],
-        )
-        .needs(&[any_length()]),
-        g(
-            "mmio_len0_after_deassign_exits",
-            m(0),
-            vec![
-                Write(mmio_w(4, 1), Signals(0)),
-                Call(m(0).deassign(), OK),
-                Write(mmio_w(4, 1), Exits),
-                Call(m(0), OK),
-                Write(mmio_w(2, 1), Signals(0)),
-            ],
-        )
-        .needs(&[any_length()]),
-        g(
-            "registered_through_a_dup_signals_the_eventfd",
-            p(1).fd(Fd::Dup(0)),
-            vec![Write(pio_w(1, 1), Signals(0))],
-        ),
-        g(
-            "virtio_ccw_notify_not_hit_by_mmio",
-            m(4).flags(CCW),
-            vec![Write(mmio_w(4, 1), Exits)],
-        ),
-        g(
-            "pio_registration_not_hit_by_mmio",
-            pio(MMIO_GPA, 4),
-            vec![Write(mmio_w(4, 1), Exits)],
-        ),
-        g(
-            "pad_ignored_for_signalling",
-            p(1).pad(0xff),
-            vec![Write(pio_w(1, 1), Signals(0))],
-        ),
+        g("pio_1_signals_without_exit", p(1), vec![Write(pio_w(1, 0x5a), Signals(0))]),
+        g("pio_2_signals_without_exit", p(2), vec![Write(pio_w(2, 0x5a5a), Signals(0))]),
+        g("pio_4_signals_without_exit", p(4), vec![Write(pio_w(4, 0x5a5a_5a5a), Signals(0))]),
+        g("mmio_1_signals_without_exit", m(1), vec![Write(mmio_w(1, 0x5a), Signals(0))]),
+        g("mmio_2_signals_without_exit", m(2), vec![Write(mmio_w(2, 0x5a5a), Signals(0))]),
+        g("mmio_4_signals_without_exit", m(4), vec![Write(mmio_w(4, 0x5a5a_5a5a), Signals(0))]),
+        g("mmio_8_signals_without_exit", m(8), vec![Write(mmio_w(8, 0x5a5a_5a5a_5a5a_5a5a), Signals(0))]),
+        g("every_write_signals", p(1), vec![Write(pio_w(1, 1), Signals(0)), Write(pio_w(1, 2), Signals(0))]),
+        g("pio_unregistered_port_exits", p(1), vec![Write(W::Pio { off: 1, len: 1, value: 1 }, Exits)]),
+        g("mmio_inside_registration_exits", m(4), vec![Write(W::Mmio { off: 1, len: 1, value: 1 }, Exits)]),
+        g("pio_datamatch_match_signals", p(2).dm(0x1234), vec![Write(pio_w(2, 0x1234), Signals(0))]),
+        g("pio_datamatch_mismatch_exits", p(2).dm(0x1234), vec![Write(pio_w(2, 0x1235), Exits), Write(pio_w(2, 0x1234), Signals(0))]),
+        g("mmio_datamatch_match_signals", m(4).dm(0xdead_beef), vec![Write(mmio_w(4, 0xdead_beef), Signals(0))]),
+        g("mmio_datamatch_mismatch_exits", m(4).dm(0xdead_beef), vec![Write(mmio_w(4, 0xdead_beee), Exits)]),
+        g("mmio_datamatch_8_bytes_compares_all_bytes", m(8).dm(0x1122_3344_5566_7788), vec![Write(mmio_w(8, 0x1122_3344_5566_7788), Signals(0)), Write(mmio_w(8, 0x1122_3345_5566_7788), Exits)]),
+        g("datamatch_wider_than_len_never_matches", p(1).dm(0x100), vec![Write(pio_w(1, 0), Exits), Write(pio_w(1, 0xff), Exits)]),
+        g("datamatch_routes_to_its_eventfd", p(1).dm(2).fd(Fd::Event(1)), vec![Call(p(1).dm(1), OK), Write(pio_w(1, 2), Signals(1)), Write(pio_w(1, 1), Signals(0)), Write(pio_w(1, 3), Exits)]),
+        g("pio_other_length_exits", p(2), vec![Write(pio_w(1, 0x12), Exits), Write(pio_w(4, 0x12), Exits), Write(pio_w(2, 0x12), Signals(0))]),
+        g("mmio_other_length_exits", m(4), vec![Write(mmio_w(2, 0x12), Exits), Write(mmio_w(8, 0x12), Exits), Write(mmio_w(1, 0x12), Exits)]),
+        g("pio_after_deassign_exits", p(1), vec![Write(pio_w(1, 7), Signals(0)), Call(p(1).deassign(), OK), Write(pio_w(1, 7), Exits)]),
+        g("mmio_after_deassign_exits", m(4), vec![Write(mmio_w(4, 7), Signals(0)), Call(m(4).deassign(), OK), Write(mmio_w(4, 7), Exits)]),
+        g("pio_len0_fires_for_every_length", p(0), vec![Write(pio_w(1, 1), Signals(0)), Write(pio_w(2, 2), Signals(0)), Write(pio_w(4, 3), Signals(0))]).needs(&[any_length()]),
+        g("mmio_len0_fires_for_every_length", m(0), vec![Write(mmio_w(1, 1), Signals(0)), Write(mmio_w(2, 2), Signals(0)), Write(mmio_w(4, 3), Signals(0)), Write(mmio_w(8, 4), Signals(0))]).needs(&[any_length()]),
+        g("mmio_len0_after_deassign_exits", m(0), vec![Write(mmio_w(4, 1), Signals(0)), Call(m(0).deassign(), OK), Write(mmio_w(4, 1), Exits), Call(m(0), OK), Write(mmio_w(2, 1), Signals(0))]).needs(&[any_length()]),
+        g("registered_through_a_dup_signals_the_eventfd", p(1).fd(Fd::Dup(0)), vec![Write(pio_w(1, 1), Signals(0))]),
+        g("virtio_ccw_notify_not_hit_by_mmio", m(4).flags(CCW), vec![Write(mmio_w(4, 1), Exits)]),
+        g("pio_registration_not_hit_by_mmio", pio(MMIO_GPA, 4), vec![Write(mmio_w(4, 1), Exits)]),
+        g("pad_ignored_for_signalling", p(1).pad(0xff), vec![Write(pio_w(1, 1), Signals(0))]),
     ]
 }
 

@@ -341,409 +341,105 @@ fn pfault_init(token: u64) -> KvmS390Irq {
 }
 
 /// The whole table.
+#[rustfmt::skip]
 pub fn rows() -> Vec<Row> {
     let full = vec![emerg(0); (MAX / IRQ_SIZE) as usize];
     let over = vec![emerg(0); (MAX / IRQ_SIZE) as usize + 1];
+    // Ten kinds of entry as SET gets them, and as GET lists them (IRQ_PEND_* order, then the
+    // emergency sources ascending).
+    let ten_in_set_order = [emerg(2), mchk(MCIC_SD, 0, 0), pgm(4, 0), clock_comp(), cpu_timer(), pfault_init(7), emerg(0), restart(), prefix(0x4000), emerg(1)];
+    let ten_in_kernel_order = [prefix(0x4000), restart(), pfault_init(7), cpu_timer(), clock_comp(), pgm(4, PGM_FLAGS_ILC_VALID), mchk(MCIC_SD, 0, 0), emerg(0), emerg(1), emerg(2)];
     let mut rows = vec![
         // ---- SET: the length rule (0 < len <= 20664, multiple of 72) ----
         row("set_len::zero", set(&[restart()]).len(0), EINVAL).nothing_pending(),
         row("set_len::71", set(&[restart()]).len(71), EINVAL).nothing_pending(),
         row("set_len::73", set(&[restart()]).len(73), EINVAL).nothing_pending(),
         row("set_len::72_accepted", set(&[restart()]), OK).pending(&[restart()]),
-        row("set_len::144_accepted", set(&[restart(), cpu_timer()]), OK)
-            .pending(&[restart(), cpu_timer()]),
-        row(
-            "set_len::max_passes_the_length_check",
-            set(&[]).len(MAX).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .doc(D6),
-        row("set_len::max_accepted", set(&full), OK)
-            .pending(&[emerg(0)])
-            .doc(D6),
-        row(
-            "set_len::max_plus_72_bad_buffer",
-            set(&[]).len(MAX + IRQ_SIZE).buf(Buf::Inaccessible),
-            EINVAL,
-        )
-        .doc(D6),
+        row("set_len::144_accepted", set(&[restart(), cpu_timer()]), OK).pending(&[restart(), cpu_timer()]),
+        row("set_len::max_passes_the_length_check", set(&[]).len(MAX).buf(Buf::Inaccessible), EFAULT).doc(D6),
+        row("set_len::max_accepted", set(&full), OK).pending(&[emerg(0)]).doc(D6),
+        row("set_len::max_plus_72_bad_buffer", set(&[]).len(MAX + IRQ_SIZE).buf(Buf::Inaccessible), EINVAL).doc(D6),
         row("set_len::max_plus_72", set(&over), EINVAL).nothing_pending(),
-        row(
-            "set_len::max_plus_1",
-            set(&[]).len(MAX + 1).buf(Buf::Inaccessible),
-            EINVAL,
-        ),
-        row(
-            "set_len::u32_max",
-            set(&[]).len(u32::MAX).buf(Buf::Inaccessible),
-            EINVAL,
-        ),
+        row("set_len::max_plus_1", set(&[]).len(MAX + 1).buf(Buf::Inaccessible), EINVAL),
+        row("set_len::u32_max", set(&[]).len(u32::MAX).buf(Buf::Inaccessible), EINVAL),
         // ---- SET: the buffer ----
-        row(
-            "set_buf::inaccessible",
-            set(&[restart()]).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .nothing_pending(),
+        row("set_buf::inaccessible", set(&[restart()]).buf(Buf::Inaccessible), EFAULT).nothing_pending(),
         row("set_buf::null", set(&[restart()]).buf(Buf::Null), EFAULT).nothing_pending(),
-        row(
-            "set_fields::flags_and_reserved_ignored",
-            set(&[restart()]).garbage(),
-            OK,
-        )
-        .pending(&[restart()])
-        .doc(D7),
+        row("set_fields::flags_and_reserved_ignored", set(&[restart()]).garbage(), OK).pending(&[restart()]).doc(D7),
         // ---- SET: EBUSY when a local interrupt is pending ----
-        row("busy::after_kvm_s390_irq", set(&[cpu_timer()]), EBUSY)
-            .given_irq(restart())
-            .pending(&[restart()]),
-        row("busy::after_a_previous_set", set(&[cpu_timer()]), EBUSY)
-            .given_set(&[restart()])
-            .pending(&[restart()]),
-        row("busy::pending_emergency_counts", set(&[restart()]), EBUSY)
-            .given_set(&[emerg(1)])
-            .pending(&[emerg(1)]),
-        row(
-            "busy::checked_after_the_buffer_copy",
-            set(&[cpu_timer()]).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .given_set(&[restart()]),
-        row(
-            "busy::checked_after_the_length",
-            set(&[cpu_timer()]).len(71),
-            EINVAL,
-        )
-        .given_set(&[restart()]),
-        row(
-            "busy::mchk_without_class_bits_is_not_pending",
-            set(&[restart()]),
-            OK,
-        )
-        .given_set(&[mchk(0, 0, 0)])
-        .pending(&[restart()])
-        .doc(D12),
-        row(
-            "busy::stop_on_a_stopped_vcpu_is_not_pending",
-            set(&[restart()]),
-            OK,
-        )
-        .given_set(&[stop(0)])
-        .pending(&[restart()]),
+        row("busy::after_kvm_s390_irq", set(&[cpu_timer()]), EBUSY).given_irq(restart()).pending(&[restart()]),
+        row("busy::after_a_previous_set", set(&[cpu_timer()]), EBUSY).given_set(&[restart()]).pending(&[restart()]),
+        row("busy::pending_emergency_counts", set(&[restart()]), EBUSY).given_set(&[emerg(1)]).pending(&[emerg(1)]),
+        row("busy::checked_after_the_buffer_copy", set(&[cpu_timer()]).buf(Buf::Inaccessible), EFAULT).given_set(&[restart()]),
+        row("busy::checked_after_the_length", set(&[cpu_timer()]).len(71), EINVAL).given_set(&[restart()]),
+        row("busy::mchk_without_class_bits_is_not_pending", set(&[restart()]), OK).given_set(&[mchk(0, 0, 0)]).pending(&[restart()]).doc(D12),
+        row("busy::stop_on_a_stopped_vcpu_is_not_pending", set(&[restart()]), OK).given_set(&[stop(0)]).pending(&[restart()]),
         // ---- SET: accepted types on a stopped vcpu ----
-        row(
-            "type::program_int_gains_ilc_valid",
-            set(&[pgm(0x0001, 0)]),
-            OK,
-        )
-        .pending(&[pgm(0x0001, PGM_FLAGS_ILC_VALID)]),
-        row(
-            "type::program_int_ilc_kept",
-            set(&[pgm(0x0011, PGM_FLAGS_ILC_VALID | model::PGM_FLAGS_ILC_1)]),
-            OK,
-        )
-        .pending(&[pgm(0x0011, PGM_FLAGS_ILC_VALID | model::PGM_FLAGS_ILC_1)]),
+        row("type::program_int_gains_ilc_valid", set(&[pgm(0x0001, 0)]), OK).pending(&[pgm(0x0001, PGM_FLAGS_ILC_VALID)]),
+        row("type::program_int_ilc_kept", set(&[pgm(0x0011, PGM_FLAGS_ILC_VALID | model::PGM_FLAGS_ILC_1)]), OK).pending(&[pgm(0x0011, PGM_FLAGS_ILC_VALID | model::PGM_FLAGS_ILC_1)]),
         row("type::restart", set(&[restart()]), OK).pending(&[restart()]),
         row("type::clock_comp", set(&[clock_comp()]), OK).pending(&[clock_comp()]),
         row("type::cpu_timer", set(&[cpu_timer()]), OK).pending(&[cpu_timer()]),
-        row(
-            "type::pfault_init",
-            set(&[pfault_init(0x1234_5678_9abc)]),
-            OK,
-        )
-        .pending(&[pfault_init(0x1234_5678_9abc)]),
-        row(
-            "type::mchk_exigent_system_damage",
-            set(&[mchk(MCIC_SD, 0x10, 0)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_SD, 0x10, 0)]),
-        row(
-            "type::mchk_exigent_instruction_processing_damage",
-            set(&[mchk(MCIC_PD, 0, 0)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_PD, 0, 0)]),
-        row(
-            "type::mchk_repressible_degradation",
-            set(&[mchk(MCIC_DEGR, 0, 0)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_DEGR, 0, 0)]),
-        row(
-            "type::mchk_repressible_external_damage",
-            set(&[mchk(MCIC_EXTD, 0, 7)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_EXTD, 0, 7)]),
-        row(
-            "type::mchk_repressible_warning",
-            set(&[mchk(MCIC_WARN, 0, 0)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_WARN, 0, 0)]),
-        row(
-            "type::mchk_without_class_bits_not_pending",
-            set(&[mchk(0x0000_0000_0001_0000, 1, 1)]),
-            OK,
-        )
-        .nothing_pending()
-        .doc(D12),
-        row(
-            "type::mchk_merges",
-            set(&[mchk(MCIC_SD, 0x1, 0x10), mchk(MCIC_PD, 0x2, 0x20)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_SD | MCIC_PD, 0x3, 0x30)]),
-        row(
-            "type::mchk_repressible_then_exigent",
-            set(&[mchk(MCIC_DEGR, 0x1, 0), pgm(1, 0), mchk(MCIC_SD, 0x2, 0)]),
-            OK,
-        )
-        .pending(&[
-            mchk(MCIC_DEGR | MCIC_SD, 0x3, 0),
-            pgm(1, PGM_FLAGS_ILC_VALID),
-            mchk(MCIC_DEGR | MCIC_SD, 0x3, 0),
-        ]),
-        row(
-            "type::sigp_set_prefix_on_a_stopped_vcpu",
-            set(&[prefix(0x2_0000)]),
-            OK,
-        )
-        .pending(&[prefix(0x2_0000)]),
-        row(
-            "type::sigp_stop_not_queued_on_a_stopped_vcpu",
-            set(&[stop(0)]),
-            OK,
-        )
-        .nothing_pending(),
-        row(
-            "type::sigp_stop_store_status_without_memory",
-            set(&[stop(KVM_S390_STOP_FLAG_STORE_STATUS)]),
-            EFAULT,
-        )
-        .nothing_pending(),
+        row("type::pfault_init", set(&[pfault_init(0x1234_5678_9abc)]), OK).pending(&[pfault_init(0x1234_5678_9abc)]),
+        row("type::mchk_exigent_system_damage", set(&[mchk(MCIC_SD, 0x10, 0)]), OK).pending(&[mchk(MCIC_SD, 0x10, 0)]),
+        row("type::mchk_exigent_instruction_processing_damage", set(&[mchk(MCIC_PD, 0, 0)]), OK).pending(&[mchk(MCIC_PD, 0, 0)]),
+        row("type::mchk_repressible_degradation", set(&[mchk(MCIC_DEGR, 0, 0)]), OK).pending(&[mchk(MCIC_DEGR, 0, 0)]),
+        row("type::mchk_repressible_external_damage", set(&[mchk(MCIC_EXTD, 0, 7)]), OK).pending(&[mchk(MCIC_EXTD, 0, 7)]),
+        row("type::mchk_repressible_warning", set(&[mchk(MCIC_WARN, 0, 0)]), OK).pending(&[mchk(MCIC_WARN, 0, 0)]),
+        row("type::mchk_without_class_bits_not_pending", set(&[mchk(0x0000_0000_0001_0000, 1, 1)]), OK).nothing_pending().doc(D12),
+        row("type::mchk_merges", set(&[mchk(MCIC_SD, 0x1, 0x10), mchk(MCIC_PD, 0x2, 0x20)]), OK).pending(&[mchk(MCIC_SD | MCIC_PD, 0x3, 0x30)]),
+        row("type::mchk_repressible_then_exigent", set(&[mchk(MCIC_DEGR, 0x1, 0), pgm(1, 0), mchk(MCIC_SD, 0x2, 0)]), OK).pending(&[mchk(MCIC_DEGR | MCIC_SD, 0x3, 0), pgm(1, PGM_FLAGS_ILC_VALID), mchk(MCIC_DEGR | MCIC_SD, 0x3, 0)]),
+        row("type::sigp_set_prefix_on_a_stopped_vcpu", set(&[prefix(0x2_0000)]), OK).pending(&[prefix(0x2_0000)]),
+        row("type::sigp_stop_not_queued_on_a_stopped_vcpu", set(&[stop(0)]), OK).nothing_pending(),
+        row("type::sigp_stop_store_status_without_memory", set(&[stop(KVM_S390_STOP_FLAG_STORE_STATUS)]), EFAULT).nothing_pending(),
         row("type::emergency_from_itself", set(&[emerg(0)]), OK).pending(&[emerg(0)]),
         row("type::emergency_from_another_vcpu", set(&[emerg(2)]), OK).pending(&[emerg(2)]),
-        row(
-            "type::emergency_repeated_from_one_source",
-            set(&[emerg(1), emerg(1)]),
-            OK,
-        )
-        .pending(&[emerg(1)]),
+        row("type::emergency_repeated_from_one_source", set(&[emerg(1), emerg(1)]), OK).pending(&[emerg(1)]),
         // Local bit or SCA: both list one entry with the source and refuse a second call.
         row("type::external_call", set(&[extcall(1)]), OK).pending(&[extcall(1)]),
-        row(
-            "type::external_call_twice",
-            set(&[extcall(1), extcall(2)]),
-            EBUSY,
-        )
-        .pending(&[extcall(1)]),
+        row("type::external_call_twice", set(&[extcall(1), extcall(2)]), EBUSY).pending(&[extcall(1)]),
         // ---- SET: rejected entries (EINVAL; earlier entries stay, later ones are not injected) ----
-        row(
-            "reject::earlier_entries_stay_injected",
-            set(&[restart(), plain(KVM_S390_INT_VIRTIO), cpu_timer()]),
-            EINVAL,
-        )
-        .pending(&[restart()]),
-        row(
-            "reject::int_virtio",
-            set(&[plain(KVM_S390_INT_VIRTIO)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::int_service",
-            set(&[plain(KVM_S390_INT_SERVICE)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::int_pfault_done",
-            set(&[plain(KVM_S390_INT_PFAULT_DONE)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::io_interrupt",
-            set(&[plain(kvm_s390_int_io(0, 0, 0, 1))]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::io_adapter_interrupt",
-            set(&[plain(kvm_s390_int_io(1, 0xfe, 3, 0xffff))]),
-            EINVAL,
-        )
-        .nothing_pending(),
+        row("reject::earlier_entries_stay_injected", set(&[restart(), plain(KVM_S390_INT_VIRTIO), cpu_timer()]), EINVAL).pending(&[restart()]),
+        row("reject::int_virtio", set(&[plain(KVM_S390_INT_VIRTIO)]), EINVAL).nothing_pending(),
+        row("reject::int_service", set(&[plain(KVM_S390_INT_SERVICE)]), EINVAL).nothing_pending(),
+        row("reject::int_pfault_done", set(&[plain(KVM_S390_INT_PFAULT_DONE)]), EINVAL).nothing_pending(),
+        row("reject::io_interrupt", set(&[plain(kvm_s390_int_io(0, 0, 0, 1))]), EINVAL).nothing_pending(),
+        row("reject::io_adapter_interrupt", set(&[plain(kvm_s390_int_io(1, 0xfe, 3, 0xffff))]), EINVAL).nothing_pending(),
         row("reject::type_0", set(&[plain(0)]), EINVAL).nothing_pending(),
         row("reject::unknown_type", set(&[plain(0xfffe_0006)]), EINVAL).nothing_pending(),
-        row(
-            "reject::unknown_type_all_ones",
-            set(&[plain(0xffff_ffff)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::restart_with_upper_bits",
-            set(&[plain(KVM_S390_RESTART | 1 << 32)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::emergency_with_top_bit",
-            set(&[KvmS390Irq {
-                type_: KVM_S390_INT_EMERGENCY | 1 << 63,
-                ..emerg(0)
-            }]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::sigp_stop_undefined_flag",
-            set(&[stop(0x2)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::sigp_stop_all_flags",
-            set(&[stop(u32::MAX)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::emergency_from_a_missing_vcpu",
-            set(&[emerg(3)]),
-            EINVAL,
-        )
-        .nothing_pending(),
+        row("reject::unknown_type_all_ones", set(&[plain(0xffff_ffff)]), EINVAL).nothing_pending(),
+        row("reject::restart_with_upper_bits", set(&[plain(KVM_S390_RESTART | 1 << 32)]), EINVAL).nothing_pending(),
+        row("reject::emergency_with_top_bit", set(&[KvmS390Irq { type_: KVM_S390_INT_EMERGENCY | 1 << 63,..emerg(0) }]), EINVAL).nothing_pending(),
+        row("reject::sigp_stop_undefined_flag", set(&[stop(0x2)]), EINVAL).nothing_pending(),
+        row("reject::sigp_stop_all_flags", set(&[stop(u32::MAX)]), EINVAL).nothing_pending(),
+        row("reject::emergency_from_a_missing_vcpu", set(&[emerg(3)]), EINVAL).nothing_pending(),
         row("reject::emergency_from_id_255", set(&[emerg(255)]), EINVAL).nothing_pending(),
-        row(
-            "reject::emergency_from_id_0xffff",
-            set(&[emerg(0xffff)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::external_call_from_a_missing_vcpu",
-            set(&[extcall(3)]),
-            EINVAL,
-        )
-        .nothing_pending()
-        .doc(D8),
-        row(
-            "reject::external_call_from_id_254",
-            set(&[extcall(254)]),
-            EINVAL,
-        )
-        .nothing_pending()
-        .doc(D8),
+        row("reject::emergency_from_id_0xffff", set(&[emerg(0xffff)]), EINVAL).nothing_pending(),
+        row("reject::external_call_from_a_missing_vcpu", set(&[extcall(3)]), EINVAL).nothing_pending().doc(D8),
+        row("reject::external_call_from_id_254", set(&[extcall(254)]), EINVAL).nothing_pending().doc(D8),
         // ---- GET ----
         row("get::len_0", get(0), EINVAL).given_set(&[restart()]),
         row("get::len_0_nothing_pending", get(0), EINVAL),
         row("get::nothing_pending_len_72", get(72), OK).then(buffer_untouched),
         row("get::nothing_pending_len_1", get(1), OK).then(buffer_untouched),
         row("get::nothing_pending_len_u32_max", get(u32::MAX), OK).then(buffer_untouched),
-        row(
-            "get::nothing_pending_inaccessible_buffer",
-            get(72).buf(Buf::Inaccessible),
-            OK,
-        ),
-        row(
-            "get::nothing_pending_null_buffer",
-            get(72).buf(Buf::Null),
-            OK,
-        ),
-        row("get::returns_bytes_one_entry", get(MAX), Outcome::Value(72))
-            .given_set(&[restart()])
-            .then(buffer_holds(&[restart()])),
-        row(
-            "get::returns_bytes_three_entries",
-            get(MAX),
-            Outcome::Value(216),
-        )
-        .given_set(&[restart(), cpu_timer(), emerg(1)])
-        .then(buffer_holds(&[restart(), cpu_timer(), emerg(1)])),
+        row("get::nothing_pending_inaccessible_buffer", get(72).buf(Buf::Inaccessible), OK),
+        row("get::nothing_pending_null_buffer", get(72).buf(Buf::Null), OK),
+        row("get::returns_bytes_one_entry", get(MAX), Outcome::Value(72)).given_set(&[restart()]).then(buffer_holds(&[restart()])),
+        row("get::returns_bytes_three_entries", get(MAX), Outcome::Value(216)).given_set(&[restart(), cpu_timer(), emerg(1)]).then(buffer_holds(&[restart(), cpu_timer(), emerg(1)])),
         row("get::exact_size", get(144), Outcome::Value(144)).given_set(&[restart(), cpu_timer()]),
-        row(
-            "get::len_not_a_multiple_of_72",
-            get(100),
-            Outcome::Value(72),
-        )
-        .given_set(&[restart()])
-        .then(buffer_holds(&[restart()])),
-        row("get::too_small_by_one_byte", get(143), ENOBUFS)
-            .given_set(&[restart(), cpu_timer()])
-            .then(buffer_holds(&[restart()])),
-        row("get::too_small_for_one_entry", get(71), ENOBUFS)
-            .given_set(&[restart()])
-            .then(buffer_untouched),
-        row("get::too_small_emergency_entries", get(72 * 3), ENOBUFS)
-            .given_set(&[restart(), emerg(0), emerg(1), emerg(2)])
-            .then(buffer_holds(&[restart(), emerg(0), emerg(1)])),
-        row(
-            "get::len_2_31_is_unlimited",
-            get(1 << 31),
-            Outcome::Value(144),
-        )
-        .given_set(&[restart(), cpu_timer()])
-        .then(buffer_holds(&[restart(), cpu_timer()])),
-        row(
-            "get::len_u32_max_is_unlimited",
-            get(u32::MAX),
-            Outcome::Value(144),
-        )
-        .given_set(&[restart(), cpu_timer()]),
-        row(
-            "get::inaccessible_buffer",
-            get(MAX).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .given_set(&[restart()]),
+        row("get::len_not_a_multiple_of_72", get(100), Outcome::Value(72)).given_set(&[restart()]).then(buffer_holds(&[restart()])),
+        row("get::too_small_by_one_byte", get(143), ENOBUFS).given_set(&[restart(), cpu_timer()]).then(buffer_holds(&[restart()])),
+        row("get::too_small_for_one_entry", get(71), ENOBUFS).given_set(&[restart()]).then(buffer_untouched),
+        row("get::too_small_emergency_entries", get(72 * 3), ENOBUFS).given_set(&[restart(), emerg(0), emerg(1), emerg(2)]).then(buffer_holds(&[restart(), emerg(0), emerg(1)])),
+        row("get::len_2_31_is_unlimited", get(1 << 31), Outcome::Value(144)).given_set(&[restart(), cpu_timer()]).then(buffer_holds(&[restart(), cpu_timer()])),
+        row("get::len_u32_max_is_unlimited", get(u32::MAX), Outcome::Value(144)).given_set(&[restart(), cpu_timer()]),
+        row("get::inaccessible_buffer", get(MAX).buf(Buf::Inaccessible), EFAULT).given_set(&[restart()]),
         row("get::null_buffer", get(MAX).buf(Buf::Null), EFAULT).given_set(&[restart()]),
-        row(
-            "get::flags_and_reserved_ignored",
-            get(MAX).garbage(),
-            Outcome::Value(72),
-        )
-        .given_set(&[restart()])
-        .doc(D7),
-        row("get::does_not_dequeue", get(MAX), Outcome::Value(72))
-            .given_set(&[cpu_timer()])
-            .pending(&[cpu_timer()]),
-        row("get::after_kvm_s390_irq", get(MAX), Outcome::Value(72))
-            .given_irq(restart())
-            .then(buffer_holds(&[restart()])),
-        row(
-            "get::order_is_internal_not_set_order",
-            get(MAX),
-            Outcome::Value(72 * 10),
-        )
-        .given_set(&[
-            emerg(2),
-            mchk(MCIC_SD, 0, 0),
-            pgm(4, 0),
-            clock_comp(),
-            cpu_timer(),
-            pfault_init(7),
-            emerg(0),
-            restart(),
-            prefix(0x4000),
-            emerg(1),
-        ])
-        .then(buffer_holds(&[
-            prefix(0x4000),
-            restart(),
-            pfault_init(7),
-            cpu_timer(),
-            clock_comp(),
-            pgm(4, PGM_FLAGS_ILC_VALID),
-            mchk(MCIC_SD, 0, 0),
-            emerg(0),
-            emerg(1),
-            emerg(2),
-        ]))
-        .doc(D12),
+        row("get::flags_and_reserved_ignored", get(MAX).garbage(), Outcome::Value(72)).given_set(&[restart()]).doc(D7),
+        row("get::does_not_dequeue", get(MAX), Outcome::Value(72)).given_set(&[cpu_timer()]).pending(&[cpu_timer()]),
+        row("get::after_kvm_s390_irq", get(MAX), Outcome::Value(72)).given_irq(restart()).then(buffer_holds(&[restart()])),
+        row("get::order_is_internal_not_set_order", get(MAX), Outcome::Value(72 * 10)).given_set(&ten_in_set_order).then(buffer_holds(&ten_in_kernel_order)).doc(D12),
     ];
     // ---- not s390: the capability reads 0 and the vcpu ioctls are refused (EINVAL, §1.2) ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).

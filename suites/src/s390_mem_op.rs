@@ -462,103 +462,39 @@ const DOC_VM_FD: &str =
     "api.txt 4.89 (this revision) documents a vcpu ioctl with ops 0/1 only; the VM fd \
      and ABSOLUTE_READ/WRITE/CMPXCHG came with KVM_CAP_S390_MEM_OP_EXTENSION (5.18, 6.3)";
 
+#[rustfmt::skip]
 fn op_rows() -> Vec<Row> {
     let mut rows = vec![
         row("op::logical_read_on_vcpu", vread(DATA, 256), OK).then(read_moved(DATA, 256)),
         row("op::logical_write_on_vcpu", vwrite(DATA, 256), OK).then(write_moved(DATA, 256)),
     ];
     for o in [4u32, 5, 6, 7] {
-        rows.push(
-            row(
-                format!("op::rejects_{o}_on_vcpu"),
-                vread(DATA, 8).opcode(o),
-                EINVAL,
-            )
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("op::rejects_{o}_on_vcpu"), vread(DATA, 8).opcode(o), EINVAL).then(nothing_moved()));
     }
-    rows.push(
-        row(
-            "op::rejects_0xffffffff_on_vcpu",
-            vread(DATA, 8).opcode(u32::MAX),
-            EINVAL,
-        )
-        .then(nothing_moved()),
-    );
+    rows.push(row("op::rejects_0xffffffff_on_vcpu", vread(DATA, 8).opcode(u32::MAX), EINVAL).then(nothing_moved()));
     rows
 }
 
 /// SIDA ops on a vcpu that is not protected (§3.4): the size bound is checked before the
 /// protection test and follows `gbea` (4096 fresh, 8192 after an initial reset).
+#[rustfmt::skip]
 fn sida_rows() -> Vec<Row> {
     let doc = "api.txt 4.89 (this revision) does not describe SIDA_READ/SIDA_WRITE (ops 2/3, 5.7)";
     let mut rows = Vec::new();
     for (name, o) in [("read", SIDA_READ), ("write", SIDA_WRITE)] {
         rows.extend([
-            row(
-                format!("sida::{name}_size_4096_fresh_vcpu"),
-                sida(o, 4096, 0),
-                EINVAL,
-            )
-            .doc(doc),
-            row(
-                format!("sida::{name}_size_8_offset_0x1c0"),
-                sida(o, 8, 0x1c0),
-                EINVAL,
-            ),
-            row(
-                format!("sida::{name}_size_4097_fresh_vcpu"),
-                sida(o, 4097, 0),
-                E2BIG,
-            )
-            .expect_from_host(sida_e2big),
-            row(
-                format!("sida::{name}_size_4096_offset_1_fresh_vcpu"),
-                sida(o, 4096, 1),
-                E2BIG,
-            )
-            .expect_from_host(sida_e2big),
-            row(
-                format!("sida::{name}_size_4097_after_initial_reset"),
-                sida(o, 4097, 0),
-                EINVAL,
-            )
-            .given(&[Given::InitialReset]),
-            row(
-                format!("sida::{name}_size_8192_after_initial_reset"),
-                sida(o, 8192, 0),
-                EINVAL,
-            )
-            .given(&[Given::InitialReset]),
-            row(
-                format!("sida::{name}_size_8193_after_initial_reset"),
-                sida(o, 8193, 0),
-                E2BIG,
-            )
-            .given(&[Given::InitialReset])
-            .expect_from_host(sida_e2big),
-            row(
-                format!("sida::{name}_beyond_1mib"),
-                sida(o, 0x10_0000, 1),
-                E2BIG,
-            )
-            .expect_from_host(sida_e2big),
-            row(
-                format!("sida::{name}_flags_check_only"),
-                sida(o, 8, 0).flags(CHECK),
-                EINVAL,
-            ),
+            row(format!("sida::{name}_size_4096_fresh_vcpu"), sida(o, 4096, 0), EINVAL).doc(doc),
+            row(format!("sida::{name}_size_8_offset_0x1c0"), sida(o, 8, 0x1c0), EINVAL),
+            row(format!("sida::{name}_size_4097_fresh_vcpu"), sida(o, 4097, 0), E2BIG).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_size_4096_offset_1_fresh_vcpu"), sida(o, 4096, 1), E2BIG).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_size_4097_after_initial_reset"), sida(o, 4097, 0), EINVAL).given(&[Given::InitialReset]),
+            row(format!("sida::{name}_size_8192_after_initial_reset"), sida(o, 8192, 0), EINVAL).given(&[Given::InitialReset]),
+            row(format!("sida::{name}_size_8193_after_initial_reset"), sida(o, 8193, 0), E2BIG).given(&[Given::InitialReset]).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_beyond_1mib"), sida(o, 0x10_0000, 1), E2BIG).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_flags_check_only"), sida(o, 8, 0).flags(CHECK), EINVAL),
             row(format!("sida::{name}_size_0"), sida(o, 0, 0), EINVAL),
-            row(
-                format!("sida::{name}_offset_wraps"),
-                sida(o, 8, u32::MAX),
-                EINVAL,
-            ),
-            row(
-                format!("sida::{name}_offset_wraps_to_small"),
-                sida(o, 0x10, 0xffff_fff8),
-                EINVAL,
-            ),
+            row(format!("sida::{name}_offset_wraps"), sida(o, 8, u32::MAX), EINVAL),
+            row(format!("sida::{name}_offset_wraps_to_small"), sida(o, 0x10, 0xffff_fff8), EINVAL),
         ]);
     }
     rows
@@ -583,6 +519,7 @@ fn sida_e2big(host: &Host) -> Expected {
     }
 }
 
+#[rustfmt::skip]
 fn size_rows() -> Vec<Row> {
     vec![
         row("size::zero", vread(DATA, 0), EINVAL),
@@ -595,268 +532,91 @@ fn size_rows() -> Vec<Row> {
         row("size::cap_plus_one_write", vwrite(0, 0).size(Size::Cap(1)), E2BIG).then(nothing_moved()),
         row("size::0xffffffff", vread(0, u32::MAX), E2BIG),
         row("size::0xffffffff_check_only", vread(0, u32::MAX).flags(CHECK), E2BIG),
-        capability("size::cap_is_65536", KVM_CAP_S390_MEM_OP, Outcome::Value(MEM_OP_MAX_SIZE as i64))
-        .doc("api.txt 4.89 (this revision) does not say that the KVM_CAP_S390_MEM_OP value is the maximum size"),
+        capability("size::cap_is_65536", KVM_CAP_S390_MEM_OP, Outcome::Value(MEM_OP_MAX_SIZE as i64)).doc("api.txt 4.89 (this revision) does not say that the KVM_CAP_S390_MEM_OP value is the maximum size"),
     ]
 }
 
 /// Every flag bit the kernel does not define is EINVAL, one row per bit, on both fds.
+#[rustfmt::skip]
 fn flag_rows() -> Vec<Row> {
     let mut rows = Vec::new();
     for bit in 3..64 {
-        rows.push(
-            row(
-                format!("flags::rejects_bit_{bit}"),
-                vread(DATA, 8).flags(1 << bit),
-                EINVAL,
-            )
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("flags::rejects_bit_{bit}"), vread(DATA, 8).flags(1 << bit), EINVAL).then(nothing_moved()));
     }
-    rows.push(
-        row(
-            "flags::rejects_all_ones",
-            vwrite(DATA, 8).flags(u64::MAX),
-            EINVAL,
-        )
-        .then(nothing_moved()),
-    );
-    rows.push(
-        row(
-            "flags::rejects_skey_without_extension",
-            vread(DATA, 8).flags(SKEY),
-            EINVAL,
-        )
-        .needs(&[Need::CapAbsent {
-            cap: KVM_CAP_S390_MEM_OP_EXTENSION,
-            name: "KVM_CAP_S390_MEM_OP_EXTENSION",
-        }]),
-    );
+    rows.push(row("flags::rejects_all_ones", vwrite(DATA, 8).flags(u64::MAX), EINVAL).then(nothing_moved()));
+    rows.push(row("flags::rejects_skey_without_extension", vread(DATA, 8).flags(SKEY), EINVAL).needs(&[Need::CapAbsent { cap: KVM_CAP_S390_MEM_OP_EXTENSION, name: "KVM_CAP_S390_MEM_OP_EXTENSION" }]));
     for bit in 3..64 {
-        rows.push(
-            row(
-                format!("vm::flags::rejects_bit_{bit}"),
-                aread(DATA, 8).flags(1 << bit),
-                EINVAL,
-            )
-            .needs(&[EXT_BASE])
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("vm::flags::rejects_bit_{bit}"), aread(DATA, 8).flags(1 << bit), EINVAL).needs(&[EXT_BASE]).then(nothing_moved()));
     }
-    rows.push(
-        row(
-            "vm::flags::rejects_all_ones",
-            awrite(DATA, 8).flags(u64::MAX),
-            EINVAL,
-        )
-        .needs(&[EXT_BASE])
-        .then(nothing_moved()),
-    );
+    rows.push(row("vm::flags::rejects_all_ones", awrite(DATA, 8).flags(u64::MAX), EINVAL).needs(&[EXT_BASE]).then(nothing_moved()));
     rows
 }
 
+#[rustfmt::skip]
 fn check_only_rows() -> Vec<Row> {
     vec![
-        row(
-            "check_only::read_returns_0_and_moves_no_data",
-            vread(DATA, 512).flags(CHECK),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::write_returns_0_and_moves_no_data",
-            vwrite(DATA, 512).flags(CHECK),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::write_cap_size_moves_no_data",
-            vwrite(0, 0).size(Size::Cap(0)).flags(CHECK),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::read_null_buf",
-            vread(DATA, 64).flags(CHECK).buf(Ptr::Null),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::write_null_buf",
-            vwrite(DATA, 64).flags(CHECK).buf(Ptr::Null),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::write_inaccessible_buf",
-            vwrite(DATA, 64).flags(CHECK).buf(Ptr::Inaccessible),
-            OK,
-        )
-        .then(nothing_moved()),
+        row("check_only::read_returns_0_and_moves_no_data", vread(DATA, 512).flags(CHECK), OK).then(nothing_moved()),
+        row("check_only::write_returns_0_and_moves_no_data", vwrite(DATA, 512).flags(CHECK), OK).then(nothing_moved()),
+        row("check_only::write_cap_size_moves_no_data", vwrite(0, 0).size(Size::Cap(0)).flags(CHECK), OK).then(nothing_moved()),
+        row("check_only::read_null_buf", vread(DATA, 64).flags(CHECK).buf(Ptr::Null), OK).then(nothing_moved()),
+        row("check_only::write_null_buf", vwrite(DATA, 64).flags(CHECK).buf(Ptr::Null), OK).then(nothing_moved()),
+        row("check_only::write_inaccessible_buf", vwrite(DATA, 64).flags(CHECK).buf(Ptr::Inaccessible), OK).then(nothing_moved()),
     ]
 }
 
 /// F_INJECT_EXCEPTION: a failing access returns the code and leaves a PROGRAM_INT with that
 /// code pending (seen through GET_IRQ_STATE, §3.3-9, §5.3); nothing else injects.
+#[rustfmt::skip]
 fn inject_rows() -> Vec<Row> {
     let n = [IRQ_STATE];
     vec![
-        row(
-            "inject::addressing_read",
-            vread(OUTSIDE, 8).flags(INJECT),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row(
-            "inject::addressing_write",
-            vwrite(OUTSIDE, 8).flags(INJECT),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row(
-            "inject::addressing_check_only_read",
-            vread(OUTSIDE, 8).flags(INJECT | CHECK),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row(
-            "inject::addressing_check_only_write",
-            vwrite(OUTSIDE, 8).flags(INJECT | CHECK),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row(
-            "inject::past_slot_end",
-            vwrite(SLOT - 4096, 8192).flags(INJECT),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row("inject::not_without_the_flag", vread(OUTSIDE, 8), PGM_ADDR)
-            .needs(&n)
-            .then(nothing_pending),
-        row("inject::not_on_success", vread(DATA, 8).flags(INJECT), OK)
-            .needs(&n)
-            .then(nothing_pending),
-        row(
-            "inject::not_on_efault_write_null_buf",
-            vwrite(DATA, 8).flags(INJECT).buf(Ptr::Null),
-            EFAULT,
-        )
-        .needs(&n)
-        .then(nothing_pending),
-        row(
-            "inject::not_on_efault_read_null_buf",
-            vread(DATA, 8).flags(INJECT).buf(Ptr::Null),
-            EFAULT,
-        )
-        .needs(&n)
-        .then(nothing_pending),
+        row("inject::addressing_read", vread(OUTSIDE, 8).flags(INJECT), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::addressing_write", vwrite(OUTSIDE, 8).flags(INJECT), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::addressing_check_only_read", vread(OUTSIDE, 8).flags(INJECT | CHECK), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::addressing_check_only_write", vwrite(OUTSIDE, 8).flags(INJECT | CHECK), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::past_slot_end", vwrite(SLOT - 4096, 8192).flags(INJECT), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::not_without_the_flag", vread(OUTSIDE, 8), PGM_ADDR).needs(&n).then(nothing_pending),
+        row("inject::not_on_success", vread(DATA, 8).flags(INJECT), OK).needs(&n).then(nothing_pending),
+        row("inject::not_on_efault_write_null_buf", vwrite(DATA, 8).flags(INJECT).buf(Ptr::Null), EFAULT).needs(&n).then(nothing_pending),
+        row("inject::not_on_efault_read_null_buf", vread(DATA, 8).flags(INJECT).buf(Ptr::Null), EFAULT).needs(&n).then(nothing_pending),
         // The user buffer is copied in before any guest access (§3.3-8): EFAULT, not 5.
-        row(
-            "inject::not_on_efault_write_outside",
-            vwrite(OUTSIDE, 8).flags(INJECT).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&n)
-        .then(nothing_pending),
+        row("inject::not_on_efault_write_outside", vwrite(OUTSIDE, 8).flags(INJECT).buf(Ptr::Inaccessible), EFAULT).needs(&n).then(nothing_pending),
     ]
 }
 
 /// `ar` is range-checked on every vcpu logical op, whether or not the PSW is in AR mode.
+#[rustfmt::skip]
 fn ar_rows() -> Vec<Row> {
     vec![
         row("ar::15", vread(DATA, 8).ar(15), OK).then(read_moved(DATA, 8)),
         row("ar::15_write", vwrite(DATA, 8).ar(15), OK).then(write_moved(DATA, 8)),
         row("ar::16", vread(DATA, 8).ar(16), EINVAL),
         row("ar::16_write", vwrite(DATA, 8).ar(16), EINVAL).then(nothing_moved()),
-        row(
-            "ar::16_check_only",
-            vread(DATA, 8).ar(16).flags(CHECK),
-            EINVAL,
-        ),
+        row("ar::16_check_only", vread(DATA, 8).ar(16).flags(CHECK), EINVAL),
         row("ar::255", vread(DATA, 8).ar(255), EINVAL),
-        row(
-            "ar::17_with_size_cap_plus_one",
-            vread(DATA, 0).ar(17).size(Size::Cap(1)),
-            E2BIG,
-        )
-        .expect_from_host(ar_after_size),
+        row("ar::17_with_size_cap_plus_one", vread(DATA, 0).ar(17).size(Size::Cap(1)), E2BIG).expect_from_host(ar_after_size),
     ]
 }
 
 /// The check order of §3.3-§3.6: each row breaks two rules at once, and the one checked first
 /// decides the outcome.
+#[rustfmt::skip]
 fn order_rows() -> Vec<Row> {
     let e = [EXT_BASE];
     let x = [EXT_CMPXCHG];
     let huge = Size::N(u32::MAX);
     vec![
-        row(
-            "order::op_before_size_on_vcpu",
-            vread(DATA, 0).opcode(ABS_READ).size(huge),
-            EINVAL,
-        ),
-        row(
-            "order::op_before_size_on_vm",
-            aread(DATA, 0).opcode(READ).size(huge),
-            EINVAL,
-        )
-        .needs(&e)
-        .expect_from_host(vm_op_before_size),
-        row(
-            "order::op_before_address_on_vm",
-            aread(OUTSIDE, 8).opcode(7),
-            EINVAL,
-        )
-        .needs(&e)
-        .expect_from_host(vm_op_before_address)
-        .then(nothing_moved()),
-        row(
-            "order::flags_before_size_on_vcpu",
-            vread(DATA, 0).flags(1 << 3).size(huge),
-            EINVAL,
-        ),
-        row(
-            "order::flags_before_size_on_vm",
-            aread(DATA, 0).flags(1 << 3).size(huge),
-            EINVAL,
-        )
-        .needs(&e),
-        row(
-            "order::size_before_key",
-            vread(DATA, 0).flags(SKEY).key(16).size(Size::Cap(1)),
-            E2BIG,
-        )
-        .needs(&e),
-        row(
-            "order::sida_flags_before_size",
-            sida(SIDA_READ, 8192, 0).flags(CHECK),
-            EINVAL,
-        ),
-        row(
-            "order::cmpxchg_size_before_buffer",
-            xchg(XCHG, 17).buf(Ptr::Inaccessible),
-            EINVAL,
-        )
-        .needs(&x),
-        row(
-            "order::cmpxchg_buffer_before_address",
-            xchg(OUTSIDE, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&x),
+        row("order::op_before_size_on_vcpu", vread(DATA, 0).opcode(ABS_READ).size(huge), EINVAL),
+        row("order::op_before_size_on_vm", aread(DATA, 0).opcode(READ).size(huge), EINVAL).needs(&e).expect_from_host(vm_op_before_size),
+        row("order::op_before_address_on_vm", aread(OUTSIDE, 8).opcode(7), EINVAL).needs(&e).expect_from_host(vm_op_before_address).then(nothing_moved()),
+        row("order::flags_before_size_on_vcpu", vread(DATA, 0).flags(1 << 3).size(huge), EINVAL),
+        row("order::flags_before_size_on_vm", aread(DATA, 0).flags(1 << 3).size(huge), EINVAL).needs(&e),
+        row("order::size_before_key", vread(DATA, 0).flags(SKEY).key(16).size(Size::Cap(1)), E2BIG).needs(&e),
+        row("order::sida_flags_before_size", sida(SIDA_READ, 8192, 0).flags(CHECK), EINVAL),
+        row("order::cmpxchg_size_before_buffer", xchg(XCHG, 17).buf(Ptr::Inaccessible), EINVAL).needs(&x),
+        row("order::cmpxchg_buffer_before_address", xchg(OUTSIDE, 8).buf(Ptr::Inaccessible), EFAULT).needs(&x),
         // §1.2: before 5.18 the VM fd had no KVM_S390_MEM_OP (and no extension capability).
-        row("vm::absent_before_5_18", aread(DATA, 8), ENOTTY)
-            .needs(&[Need::CapAbsent {
-                cap: KVM_CAP_S390_MEM_OP_EXTENSION,
-                name: "KVM_CAP_S390_MEM_OP_EXTENSION",
-            }])
-            .then(nothing_moved()),
+        row("vm::absent_before_5_18", aread(DATA, 8), ENOTTY).needs(&[Need::CapAbsent { cap: KVM_CAP_S390_MEM_OP_EXTENSION, name: "KVM_CAP_S390_MEM_OP_EXTENSION" }]).then(nothing_moved()),
     ]
 }
 
@@ -951,320 +711,105 @@ fn misaligned_outside(host: &Host) -> Expected {
 }
 
 /// Key protection (F_SKEY_PROTECTION, `key`): KVM_CAP_S390_MEM_OP_EXTENSION bit 0.
+#[rustfmt::skip]
 fn key_rows() -> Vec<Row> {
     let e = [EXT_BASE];
     let ek = [EXT_BASE, SKEYS];
-    let acc9 = [Given::StorageKey {
-        gfn: KEY_GFN,
-        key: 0x90,
-    }];
-    let acc9_fetch = [Given::StorageKey {
-        gfn: KEY_GFN,
-        key: 0x98,
-    }];
-    let acc0 = [Given::StorageKey {
-        gfn: KEY_GFN,
-        key: 0x00,
-    }];
+    let acc9 = [Given::StorageKey { gfn: KEY_GFN, key: 0x90 }];
+    let acc9_fetch = [Given::StorageKey { gfn: KEY_GFN, key: 0x98 }];
+    let acc0 = [Given::StorageKey { gfn: KEY_GFN, key: 0x00 }];
     vec![
-        row(
-            "key::16_with_flag",
-            vread(KEY_ADDR, 8).flags(SKEY).key(16),
-            EINVAL,
-        )
-        .needs(&e),
-        row(
-            "key::255_with_flag",
-            vwrite(KEY_ADDR, 8).flags(SKEY).key(255),
-            EINVAL,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
+        row("key::16_with_flag", vread(KEY_ADDR, 8).flags(SKEY).key(16), EINVAL).needs(&e),
+        row("key::255_with_flag", vwrite(KEY_ADDR, 8).flags(SKEY).key(255), EINVAL).needs(&e).then(nothing_moved()),
         // Without the flag byte 33 is ignored (before 5.18 it was reserved), so no gate.
         row("key::16_without_flag", vread(KEY_ADDR, 8).key(16), OK).then(read_moved(KEY_ADDR, 8)),
-        row(
-            "key::255_without_flag_write",
-            vwrite(KEY_ADDR, 8).key(255),
-            OK,
-        )
-        .then(write_moved(KEY_ADDR, 8)),
-        row(
-            "key::match_write",
-            vwrite(KEY_ADDR, 64).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(write_moved(KEY_ADDR, 64)),
-        row(
-            "key::match_read_fetch_protected",
-            vread(KEY_ADDR, 64).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "key::0_matches_any",
-            vwrite(KEY_ADDR, 64).flags(SKEY).key(0),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(write_moved(KEY_ADDR, 64)),
-        row(
-            "key::mismatch_write",
-            vwrite(KEY_ADDR, 64).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(nothing_moved()),
-        row(
-            "key::mismatch_write_check_only",
-            vwrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(nothing_moved()),
-        row(
-            "key::mismatch_read_fetch_protected",
-            vread(KEY_ADDR, 64).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(nothing_moved()),
-        row(
-            "key::mismatch_read_fetch_protected_check_only",
-            vread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch),
-        row(
-            "key::mismatch_read_not_fetch_protected",
-            vread(KEY_ADDR, 64).flags(SKEY).key(2),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "key::15_read_storage_key_0",
-            vread(KEY_ADDR, 64).flags(SKEY).key(15),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc0)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "key::15_write_storage_key_0",
-            vwrite(KEY_ADDR, 64).flags(SKEY).key(15),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc0),
-        row(
-            "key::mismatch_without_flag_ignored",
-            vread(KEY_ADDR, 64).key(2),
-            OK,
-        )
-        .needs(&[SKEYS])
-        .given(&acc9_fetch)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "key::mismatch_inject",
-            vwrite(KEY_ADDR, 8).flags(SKEY | INJECT).key(2),
-            PGM_PROT,
-        )
-        .needs(&[EXT_BASE, SKEYS, IRQ_STATE])
-        .given(&acc9)
-        .then(pending_pgm(4)),
+        row("key::255_without_flag_write", vwrite(KEY_ADDR, 8).key(255), OK).then(write_moved(KEY_ADDR, 8)),
+        row("key::match_write", vwrite(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9).then(write_moved(KEY_ADDR, 64)),
+        row("key::match_read_fetch_protected", vread(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
+        row("key::0_matches_any", vwrite(KEY_ADDR, 64).flags(SKEY).key(0), OK).needs(&ek).given(&acc9_fetch).then(write_moved(KEY_ADDR, 64)),
+        row("key::mismatch_write", vwrite(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9).then(nothing_moved()),
+        row("key::mismatch_write_check_only", vwrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), PGM_PROT).needs(&ek).given(&acc9).then(nothing_moved()),
+        row("key::mismatch_read_fetch_protected", vread(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
+        row("key::mismatch_read_fetch_protected_check_only", vread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch),
+        row("key::mismatch_read_not_fetch_protected", vread(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&acc9).then(read_moved(KEY_ADDR, 64)),
+        row("key::15_read_storage_key_0", vread(KEY_ADDR, 64).flags(SKEY).key(15), OK).needs(&ek).given(&acc0).then(read_moved(KEY_ADDR, 64)),
+        row("key::15_write_storage_key_0", vwrite(KEY_ADDR, 64).flags(SKEY).key(15), PGM_PROT).needs(&ek).given(&acc0),
+        row("key::mismatch_without_flag_ignored", vread(KEY_ADDR, 64).key(2), OK).needs(&[SKEYS]).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
+        row("key::mismatch_inject", vwrite(KEY_ADDR, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&acc9).then(pending_pgm(4)),
         // VM fd, absolute (§3.5-7): same rules, never the CR0 overrides.
-        row(
-            "vm::key::16_with_flag",
-            aread(KEY_ADDR, 8).flags(SKEY).key(16),
-            EINVAL,
-        )
-        .needs(&e),
-        row("vm::key::16_without_flag", aread(KEY_ADDR, 8).key(16), OK)
-            .needs(&e)
-            .then(read_moved(KEY_ADDR, 8)),
-        row(
-            "vm::key::match_write",
-            awrite(KEY_ADDR, 64).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(write_moved(KEY_ADDR, 64)),
-        row(
-            "vm::key::mismatch_write",
-            awrite(KEY_ADDR, 64).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(nothing_moved()),
-        row(
-            "vm::key::mismatch_write_check_only",
-            awrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(nothing_moved()),
-        row(
-            "vm::key::mismatch_read_fetch_protected",
-            aread(KEY_ADDR, 64).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(nothing_moved()),
-        row(
-            "vm::key::mismatch_read_not_fetch_protected",
-            aread(KEY_ADDR, 64).flags(SKEY).key(2),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "vm::key::match_read_fetch_protected",
-            aread(KEY_ADDR, 64).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(read_moved(KEY_ADDR, 64)),
+        row("vm::key::16_with_flag", aread(KEY_ADDR, 8).flags(SKEY).key(16), EINVAL).needs(&e),
+        row("vm::key::16_without_flag", aread(KEY_ADDR, 8).key(16), OK).needs(&e).then(read_moved(KEY_ADDR, 8)),
+        row("vm::key::match_write", awrite(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9).then(write_moved(KEY_ADDR, 64)),
+        row("vm::key::mismatch_write", awrite(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9).then(nothing_moved()),
+        row("vm::key::mismatch_write_check_only", awrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), PGM_PROT).needs(&ek).given(&acc9).then(nothing_moved()),
+        row("vm::key::mismatch_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
+        row("vm::key::mismatch_read_not_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&acc9).then(read_moved(KEY_ADDR, 64)),
+        row("vm::key::match_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
     ]
 }
 
+#[rustfmt::skip]
 fn buf_rows() -> Vec<Row> {
     vec![
         row("buf::null_read", vread(DATA, 8).buf(Ptr::Null), EFAULT),
         row("buf::null_write", vwrite(DATA, 8).buf(Ptr::Null), EFAULT).then(nothing_moved()),
-        row(
-            "buf::inaccessible_read",
-            vread(DATA, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        ),
-        row(
-            "buf::inaccessible_write",
-            vwrite(DATA, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .then(nothing_moved()),
+        row("buf::inaccessible_read", vread(DATA, 8).buf(Ptr::Inaccessible), EFAULT),
+        row("buf::inaccessible_write", vwrite(DATA, 8).buf(Ptr::Inaccessible), EFAULT).then(nothing_moved()),
         // A read checks the guest first and copies out only after success.
-        row(
-            "buf::null_read_outside_memory",
-            vread(OUTSIDE, 8).buf(Ptr::Null),
-            PGM_ADDR,
-        ),
+        row("buf::null_read_outside_memory", vread(OUTSIDE, 8).buf(Ptr::Null), PGM_ADDR),
         // A write copies the user buffer in before touching the guest (§3.3-8).
-        row(
-            "buf::null_write_outside_memory",
-            vwrite(OUTSIDE, 8).buf(Ptr::Null),
-            EFAULT,
-        ),
+        row("buf::null_write_outside_memory", vwrite(OUTSIDE, 8).buf(Ptr::Null), EFAULT),
     ]
 }
 
 /// Addresses outside guest memory give the positive program-interruption code 5, not an errno.
+#[rustfmt::skip]
 fn addr_rows() -> Vec<Row> {
     vec![
         row("addr::outside_read", vread(OUTSIDE, 8), PGM_ADDR).then(nothing_moved()),
         row("addr::outside_write", vwrite(OUTSIDE, 8), PGM_ADDR).then(nothing_moved()),
-        row(
-            "addr::outside_check_only_read",
-            vread(OUTSIDE, 8).flags(CHECK),
-            PGM_ADDR,
-        ),
-        row(
-            "addr::outside_check_only_write",
-            vwrite(OUTSIDE, 8).flags(CHECK),
-            PGM_ADDR,
-        )
-        .then(nothing_moved()),
+        row("addr::outside_check_only_read", vread(OUTSIDE, 8).flags(CHECK), PGM_ADDR),
+        row("addr::outside_check_only_write", vwrite(OUTSIDE, 8).flags(CHECK), PGM_ADDR).then(nothing_moved()),
         row("addr::first_byte_after_slot", vread(SLOT, 1), PGM_ADDR),
         row("addr::selftest_not_0xfff", vread(!0xfff, 8), PGM_ADDR),
-        row(
-            "addr::selftest_not_0xfff_check_only",
-            vwrite(!0xfff, 8).flags(CHECK),
-            PGM_ADDR,
-        ),
-        row(
-            "addr::past_slot_end_read",
-            vread(SLOT - 4096, 8192),
-            PGM_ADDR,
-        ),
-        row(
-            "addr::past_slot_end_write",
-            vwrite(SLOT - 4096, 8192),
-            PGM_ADDR,
-        ),
-        row(
-            "addr::past_slot_end_check_only",
-            vwrite(SLOT - 4096, 8192).flags(CHECK),
-            PGM_ADDR,
-        )
-        .then(nothing_moved()),
+        row("addr::selftest_not_0xfff_check_only", vwrite(!0xfff, 8).flags(CHECK), PGM_ADDR),
+        row("addr::past_slot_end_read", vread(SLOT - 4096, 8192), PGM_ADDR),
+        row("addr::past_slot_end_write", vwrite(SLOT - 4096, 8192), PGM_ADDR),
+        row("addr::past_slot_end_check_only", vwrite(SLOT - 4096, 8192).flags(CHECK), PGM_ADDR).then(nothing_moved()),
         row("addr::last_byte_of_slot", vread(SLOT - 1, 1), OK).then(read_moved(SLOT - 1, 1)),
-        row("addr::across_pages_inside", vwrite(SLOT - 8192, 8192), OK)
-            .then(write_moved(SLOT - 8192, 8192)),
+        row("addr::across_pages_inside", vwrite(SLOT - 8192, 8192), OK).then(write_moved(SLOT - 8192, 8192)),
         // 24-bit mode on a fresh vcpu: the effective address wraps at 16 MiB (§3.3).
-        row(
-            "addr::wraps_at_16mib_in_24_bit_mode",
-            vread(0x100_0000 + DATA, 16),
-            OK,
-        )
-        .then(read_moved(DATA, 16)),
+        row("addr::wraps_at_16mib_in_24_bit_mode", vread(0x100_0000 + DATA, 16), OK).then(read_moved(DATA, 16)),
     ]
 }
 
 const DOC_RESERVED: &str = "api.txt 4.89 (<= 5.17) says `reserved` \"should be set to 0\" and \"is not used by KVM\"; \
      the kernel never checks it, except that its first byte is `ar` (range-checked on vcpu logical ops)";
 
+#[rustfmt::skip]
 fn reserved_rows() -> Vec<Row> {
     vec![
-        row("reserved::garbage_in_bytes_34_to_63", vwrite(DATA, 64).tail(Tail::Fill { from: 34, byte: 0xa5 }), OK)
-            .doc(DOC_RESERVED)
-            .then(write_moved(DATA, 64)),
-        row("reserved::garbage_in_bytes_33_to_63", vread(DATA, 64).tail(Tail::Fill { from: 33, byte: 0xff }), OK)
-            .then(read_moved(DATA, 64)),
-        row("reserved::selftest_filler_with_ar_0", vwrite(DATA, 64).tail(Tail::SelftestFiller), OK)
-            .then(write_moved(DATA, 64)),
+        row("reserved::garbage_in_bytes_34_to_63", vwrite(DATA, 64).tail(Tail::Fill { from: 34, byte: 0xa5 }), OK).doc(DOC_RESERVED).then(write_moved(DATA, 64)),
+        row("reserved::garbage_in_bytes_33_to_63", vread(DATA, 64).tail(Tail::Fill { from: 33, byte: 0xff }), OK).then(read_moved(DATA, 64)),
+        row("reserved::selftest_filler_with_ar_0", vwrite(DATA, 64).tail(Tail::SelftestFiller), OK).then(write_moved(DATA, 64)),
         row("reserved::0xff_from_byte_32_is_ar_255", vwrite(DATA, 64).tail(Tail::Fill { from: 32, byte: 0xff }), EINVAL)
             .doc(
                 "api.txt 4.89 (<= 5.17) calls bytes 32..63 `reserved` (\"should be set to 0\", \"not used\"), but \
                  byte 32 is `ar`: a reserved area filled with 0xff is ar 255, EINVAL",
             )
             .then(nothing_moved()),
-        row("vm::reserved::0xff_from_byte_32_ignored", awrite(DATA, 64).tail(Tail::Fill { from: 32, byte: 0xff }), OK)
-            .needs(&[EXT_BASE])
-            .then(write_moved(DATA, 64)),
+        row("vm::reserved::0xff_from_byte_32_ignored", awrite(DATA, 64).tail(Tail::Fill { from: 32, byte: 0xff }), OK).needs(&[EXT_BASE]).then(write_moved(DATA, 64)),
     ]
 }
 
+#[rustfmt::skip]
 fn vm_rows() -> Vec<Row> {
     let e = [EXT_BASE];
     let mut rows = vec![
-        row("vm::absolute_read", aread(DATA, 256), OK)
-            .needs(&e)
-            .doc(DOC_VM_FD)
-            .then(read_moved(DATA, 256)),
-        row("vm::absolute_write", awrite(DATA, 256), OK)
-            .needs(&e)
-            .then(write_moved(DATA, 256)),
-        row("vm::absolute_write_then_read", awrite(DATA, 4096 + 100), OK)
-            .needs(&e)
-            .then(absolute_read_back(DATA, 4196)),
-        row("vm::absolute_across_pages", awrite(SLOT - 8192, 8192), OK)
-            .needs(&e)
-            .then(write_moved(SLOT - 8192, 8192)),
+        row("vm::absolute_read", aread(DATA, 256), OK).needs(&e).doc(DOC_VM_FD).then(read_moved(DATA, 256)),
+        row("vm::absolute_write", awrite(DATA, 256), OK).needs(&e).then(write_moved(DATA, 256)),
+        row("vm::absolute_write_then_read", awrite(DATA, 4096 + 100), OK).needs(&e).then(absolute_read_back(DATA, 4196)),
+        row("vm::absolute_across_pages", awrite(SLOT - 8192, 8192), OK).needs(&e).then(write_moved(SLOT - 8192, 8192)),
     ];
     for o in [READ, WRITE, SIDA_READ, SIDA_WRITE, 7, u32::MAX] {
         let name = if o == u32::MAX {
@@ -1272,170 +817,39 @@ fn vm_rows() -> Vec<Row> {
         } else {
             o.to_string()
         };
-        rows.push(
-            row(
-                format!("vm::op::rejects_{name}_on_vm"),
-                aread(DATA, 8).opcode(o),
-                EINVAL,
-            )
-            .needs(&e)
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("vm::op::rejects_{name}_on_vm"), aread(DATA, 8).opcode(o), EINVAL).needs(&e).then(nothing_moved()));
     }
     rows.extend([
-        row(
-            "vm::inject::read_rejected",
-            aread(DATA, 8).flags(INJECT),
-            EINVAL,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::inject::write_rejected",
-            awrite(DATA, 8).flags(INJECT),
-            EINVAL,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::inject::outside_rejected",
-            aread(OUTSIDE, 8).flags(INJECT),
-            EINVAL,
-        )
-        .needs(&e),
+        row("vm::inject::read_rejected", aread(DATA, 8).flags(INJECT), EINVAL).needs(&e).then(nothing_moved()),
+        row("vm::inject::write_rejected", awrite(DATA, 8).flags(INJECT), EINVAL).needs(&e).then(nothing_moved()),
+        row("vm::inject::outside_rejected", aread(OUTSIDE, 8).flags(INJECT), EINVAL).needs(&e),
         row("vm::size::zero", aread(DATA, 0), einval_or_size0_bug()).needs(&e),
-        row("vm::size::one", aread(DATA, 1), OK)
-            .needs(&e)
-            .then(read_moved(DATA, 1)),
-        row("vm::size::cap", awrite(0, 0).size(Size::Cap(0)), OK)
-            .needs(&e)
-            .then(write_moved_cap(0)),
-        row(
-            "vm::size::cap_plus_one",
-            aread(0, 0).size(Size::Cap(1)),
-            E2BIG,
-        )
-        .needs(&e),
-        row("vm::size::0xffffffff", awrite(0, u32::MAX), E2BIG)
-            .needs(&e)
-            .then(nothing_moved()),
-        row("vm::ar::200_ignored", aread(DATA, 8).ar(200), OK)
-            .needs(&e)
-            .then(read_moved(DATA, 8)),
-        row("vm::ar::16_ignored_write", awrite(DATA, 8).ar(16), OK)
-            .needs(&e)
-            .then(write_moved(DATA, 8)),
-        row("vm::addr::outside_read", aread(OUTSIDE, 8), PGM_ADDR)
-            .needs(&e)
-            .then(nothing_moved()),
-        row("vm::addr::outside_write", awrite(OUTSIDE, 8), PGM_ADDR)
-            .needs(&e)
-            .then(nothing_moved()),
-        row(
-            "vm::addr::outside_check_only_read",
-            aread(OUTSIDE, 8).flags(CHECK),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::addr::outside_check_only_write",
-            awrite(OUTSIDE, 8).flags(CHECK),
-            PGM_ADDR,
-        )
-        .needs(&e),
+        row("vm::size::one", aread(DATA, 1), OK).needs(&e).then(read_moved(DATA, 1)),
+        row("vm::size::cap", awrite(0, 0).size(Size::Cap(0)), OK).needs(&e).then(write_moved_cap(0)),
+        row("vm::size::cap_plus_one", aread(0, 0).size(Size::Cap(1)), E2BIG).needs(&e),
+        row("vm::size::0xffffffff", awrite(0, u32::MAX), E2BIG).needs(&e).then(nothing_moved()),
+        row("vm::ar::200_ignored", aread(DATA, 8).ar(200), OK).needs(&e).then(read_moved(DATA, 8)),
+        row("vm::ar::16_ignored_write", awrite(DATA, 8).ar(16), OK).needs(&e).then(write_moved(DATA, 8)),
+        row("vm::addr::outside_read", aread(OUTSIDE, 8), PGM_ADDR).needs(&e).then(nothing_moved()),
+        row("vm::addr::outside_write", awrite(OUTSIDE, 8), PGM_ADDR).needs(&e).then(nothing_moved()),
+        row("vm::addr::outside_check_only_read", aread(OUTSIDE, 8).flags(CHECK), PGM_ADDR).needs(&e),
+        row("vm::addr::outside_check_only_write", awrite(OUTSIDE, 8).flags(CHECK), PGM_ADDR).needs(&e),
         row("vm::addr::selftest_not_0xfff", aread(!0xfff, 8), PGM_ADDR).needs(&e),
-        row(
-            "vm::addr::no_24_bit_wrap",
-            aread(0x100_0000 + DATA, 8),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::addr::past_slot_end_read",
-            aread(SLOT - 4096, 8192),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::addr::past_slot_end_write",
-            awrite(SLOT - 4096, 8192),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::addr::past_slot_end_check_only_key_0",
-            aread(SLOT - 4096, 8192).flags(CHECK),
-            OK,
-        )
-        .expect_from_host(check_only_past_slot_end_key_0)
-        .needs(&e),
+        row("vm::addr::no_24_bit_wrap", aread(0x100_0000 + DATA, 8), PGM_ADDR).needs(&e),
+        row("vm::addr::past_slot_end_read", aread(SLOT - 4096, 8192), PGM_ADDR).needs(&e),
+        row("vm::addr::past_slot_end_write", awrite(SLOT - 4096, 8192), PGM_ADDR).needs(&e),
+        row("vm::addr::past_slot_end_check_only_key_0", aread(SLOT - 4096, 8192).flags(CHECK), OK).expect_from_host(check_only_past_slot_end_key_0).needs(&e),
         // The page inside the slot gets key 0 first, so only the page outside can fail.
-        row(
-            "vm::addr::past_slot_end_check_only_key_9",
-            aread(SLOT - 4096, 8192).flags(CHECK | SKEY).key(9),
-            PGM_ADDR,
-        )
-        .needs(&e)
-        .needs(&[SKEYS])
-        .given(&[Given::StorageKey {
-            gfn: (SLOT / 4096 - 1),
-            key: 0,
-        }]),
-        row(
-            "vm::check_only::read_moves_no_data",
-            aread(DATA, 512).flags(CHECK),
-            OK,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::check_only::write_moves_no_data",
-            awrite(DATA, 512).flags(CHECK),
-            OK,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::check_only::null_buf",
-            awrite(DATA, 512).flags(CHECK).buf(Ptr::Null),
-            OK,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
+        row("vm::addr::past_slot_end_check_only_key_9", aread(SLOT - 4096, 8192).flags(CHECK | SKEY).key(9), PGM_ADDR).needs(&e).needs(&[SKEYS]).given(&[Given::StorageKey { gfn: (SLOT / 4096 - 1), key: 0 }]),
+        row("vm::check_only::read_moves_no_data", aread(DATA, 512).flags(CHECK), OK).needs(&e).then(nothing_moved()),
+        row("vm::check_only::write_moves_no_data", awrite(DATA, 512).flags(CHECK), OK).needs(&e).then(nothing_moved()),
+        row("vm::check_only::null_buf", awrite(DATA, 512).flags(CHECK).buf(Ptr::Null), OK).needs(&e).then(nothing_moved()),
         row("vm::buf::null_read", aread(DATA, 8).buf(Ptr::Null), EFAULT).needs(&e),
-        row(
-            "vm::buf::null_write",
-            awrite(DATA, 8).buf(Ptr::Null),
-            EFAULT,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::buf::inaccessible_read",
-            aread(DATA, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&e),
-        row(
-            "vm::buf::inaccessible_write",
-            awrite(DATA, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::buf::null_read_outside",
-            aread(OUTSIDE, 8).buf(Ptr::Null),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::buf::null_write_outside",
-            awrite(OUTSIDE, 8).buf(Ptr::Null),
-            EFAULT,
-        )
-        .expect_from_host(null_write_outside)
-        .needs(&e),
+        row("vm::buf::null_write", awrite(DATA, 8).buf(Ptr::Null), EFAULT).needs(&e).then(nothing_moved()),
+        row("vm::buf::inaccessible_read", aread(DATA, 8).buf(Ptr::Inaccessible), EFAULT).needs(&e),
+        row("vm::buf::inaccessible_write", awrite(DATA, 8).buf(Ptr::Inaccessible), EFAULT).needs(&e).then(nothing_moved()),
+        row("vm::buf::null_read_outside", aread(OUTSIDE, 8).buf(Ptr::Null), PGM_ADDR).needs(&e),
+        row("vm::buf::null_write_outside", awrite(OUTSIDE, 8).buf(Ptr::Null), EFAULT).expect_from_host(null_write_outside).needs(&e),
     ]);
     rows
 }
@@ -1453,171 +867,48 @@ fn einval_or_size0_bug() -> Expected {
 }
 
 /// ABSOLUTE_CMPXCHG (§3.6): sizes 1/2/4/8/16 at an aligned mapped address.
+#[rustfmt::skip]
 fn cmpxchg_rows() -> Vec<Row> {
     let x = [EXT_CMPXCHG];
     let mut rows = Vec::new();
     for size in [1u32, 2, 4, 8, 16] {
-        rows.push(
-            row(
-                format!("cmpxchg::size_{size}_exchanges"),
-                xchg(XCHG, size),
-                OK,
-            )
-            .needs(&x)
-            .then(exchanged(size as usize)),
-        );
-        rows.push(
-            row(
-                format!("cmpxchg::size_{size}_mismatch_returns_actual_value"),
-                xchg(XCHG, size).stale(),
-                OK,
-            )
-            .needs(&x)
-            .then(not_exchanged_value_returned(size as usize)),
-        );
-        rows.push(
-            row(
-                format!("cmpxchg::size_{size}_outside_memory"),
-                xchg(OUTSIDE, size),
-                PGM_ADDR,
-            )
-            .needs(&x),
-        );
+        rows.push(row(format!("cmpxchg::size_{size}_exchanges"), xchg(XCHG, size), OK).needs(&x).then(exchanged(size as usize)));
+        rows.push(row(format!("cmpxchg::size_{size}_mismatch_returns_actual_value"), xchg(XCHG, size).stale(), OK).needs(&x).then(not_exchanged_value_returned(size as usize)));
+        rows.push(row(format!("cmpxchg::size_{size}_outside_memory"), xchg(OUTSIDE, size), PGM_ADDR).needs(&x));
     }
     for size in [0u32, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 17, 32] {
-        rows.push(
-            row(
-                format!("cmpxchg::rejects_size_{size}"),
-                xchg(XCHG, size),
-                EINVAL,
-            )
-            .needs(&x)
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("cmpxchg::rejects_size_{size}"), xchg(XCHG, size), EINVAL).needs(&x).then(nothing_moved()));
     }
     for size in [2u32, 4, 8, 16] {
-        rows.push(
-            row(
-                format!("cmpxchg::rejects_misaligned_size_{size}"),
-                xchg(XCHG + 1, size),
-                EINVAL,
-            )
-            .needs(&x)
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("cmpxchg::rejects_misaligned_size_{size}"), xchg(XCHG + 1, size), EINVAL).needs(&x).then(nothing_moved()));
     }
     rows.extend([
-        row(
-            "cmpxchg::size_cap_plus_one",
-            xchg(XCHG, 0).size(Size::Cap(1)),
-            E2BIG,
-        )
-        .needs(&x),
-        row(
-            "cmpxchg::rejects_check_only",
-            xchg(XCHG, 8).flags(CHECK),
-            EINVAL,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::rejects_inject",
-            xchg(XCHG, 8).flags(INJECT),
-            EINVAL,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::rejects_undefined_flag",
-            xchg(XCHG, 8).flags(1 << 3),
-            EINVAL,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::rejects_key_16",
-            xchg(XCHG, 8).flags(SKEY).key(16),
-            EINVAL,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::inaccessible_old_addr",
-            xchg(XCHG, 8).old(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::null_old_addr",
-            xchg(XCHG, 8).old(Ptr::Null),
-            EFAULT,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::inaccessible_buf",
-            xchg(XCHG, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::misaligned_outside_memory",
-            xchg(OUTSIDE + 1, 2),
-            EINVAL,
-        )
-        .expect_from_host(misaligned_outside)
-        .needs(&x),
-        row("cmpxchg::ar_ignored", xchg(XCHG, 8).ar(200), OK)
-            .needs(&x)
-            .then(exchanged(8)),
-        row(
-            "cmpxchg::key_match",
-            xchg(KEY_ADDR, 8).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&[EXT_CMPXCHG, SKEYS])
-        .given(&[Given::StorageKey {
-            gfn: KEY_GFN,
-            key: 0x90,
-        }])
-        .then(exchanged_at(KEY_ADDR, 8)),
-        row(
-            "cmpxchg::key_mismatch",
-            xchg(KEY_ADDR, 8).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&[EXT_CMPXCHG, SKEYS])
-        .given(&[Given::StorageKey {
-            gfn: KEY_GFN,
-            key: 0x90,
-        }])
-        .then(nothing_moved()),
+        row("cmpxchg::size_cap_plus_one", xchg(XCHG, 0).size(Size::Cap(1)), E2BIG).needs(&x),
+        row("cmpxchg::rejects_check_only", xchg(XCHG, 8).flags(CHECK), EINVAL).needs(&x).then(nothing_moved()),
+        row("cmpxchg::rejects_inject", xchg(XCHG, 8).flags(INJECT), EINVAL).needs(&x).then(nothing_moved()),
+        row("cmpxchg::rejects_undefined_flag", xchg(XCHG, 8).flags(1 << 3), EINVAL).needs(&x).then(nothing_moved()),
+        row("cmpxchg::rejects_key_16", xchg(XCHG, 8).flags(SKEY).key(16), EINVAL).needs(&x).then(nothing_moved()),
+        row("cmpxchg::inaccessible_old_addr", xchg(XCHG, 8).old(Ptr::Inaccessible), EFAULT).needs(&x).then(nothing_moved()),
+        row("cmpxchg::null_old_addr", xchg(XCHG, 8).old(Ptr::Null), EFAULT).needs(&x).then(nothing_moved()),
+        row("cmpxchg::inaccessible_buf", xchg(XCHG, 8).buf(Ptr::Inaccessible), EFAULT).needs(&x).then(nothing_moved()),
+        row("cmpxchg::misaligned_outside_memory", xchg(OUTSIDE + 1, 2), EINVAL).expect_from_host(misaligned_outside).needs(&x),
+        row("cmpxchg::ar_ignored", xchg(XCHG, 8).ar(200), OK).needs(&x).then(exchanged(8)),
+        row("cmpxchg::key_match", xchg(KEY_ADDR, 8).flags(SKEY).key(9), OK).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(exchanged_at(KEY_ADDR, 8)),
+        row("cmpxchg::key_mismatch", xchg(KEY_ADDR, 8).flags(SKEY).key(2), PGM_PROT).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(nothing_moved()),
     ]);
     rows
 }
 
 /// Where the ioctl does not exist (x86_64 runs these live): the capabilities read 0 and the
 /// request is refused, not accepted (§1.2).
+#[rustfmt::skip]
 fn absent_rows() -> Vec<Row> {
     let not_s390 = [Need::NotArch("s390x")];
     vec![
         capability("absent::cap_s390_mem_op_is_0", KVM_CAP_S390_MEM_OP, OK).only(&not_s390),
-        capability(
-            "absent::cap_s390_mem_op_extension_is_0",
-            KVM_CAP_S390_MEM_OP_EXTENSION,
-            OK,
-        )
-        .only(&not_s390),
-        row("absent::refused_on_vcpu_fd", vread(DATA, 8), EINVAL)
-            .only(&not_s390)
-            .expect_from_host(absent_vcpu)
-            .then(nothing_moved()),
-        row("absent::refused_on_vm_fd", aread(DATA, 8), ENOTTY)
-            .only(&not_s390)
-            .expect_from_host(absent_vm)
-            .then(nothing_moved()),
+        capability("absent::cap_s390_mem_op_extension_is_0", KVM_CAP_S390_MEM_OP_EXTENSION, OK).only(&not_s390),
+        row("absent::refused_on_vcpu_fd", vread(DATA, 8), EINVAL).only(&not_s390).expect_from_host(absent_vcpu).then(nothing_moved()),
+        row("absent::refused_on_vm_fd", aread(DATA, 8), ENOTTY).only(&not_s390).expect_from_host(absent_vm).then(nothing_moved()),
     ]
 }
 

@@ -491,58 +491,26 @@ fn unmapped() -> Expected {
 }
 
 /// The whole table.
+#[rustfmt::skip]
 pub fn rows() -> Vec<Row> {
     let mut rows = vec![
         // ---- keys never used: KVM_S390_GET_SKEYS_NONE, before the count check (D2) ----
-        row("none::get_returns_none", get(0, 1), NONE)
-            .then(buffer_untouched)
-            .doc(D1),
+        row("none::get_returns_none", get(0, 1), NONE).then(buffer_untouched).doc(D1),
         row("none::get_count_0", get(0, 0), NONE).doc(D2),
         row("none::get_count_2_40", get(0, 1 << 40), NONE).doc(D2),
         row("none::get_count_max_plus_one", get(0, MAX + 1), NONE).doc(D2),
         row("none::get_outside_memslots", get(BEYOND, 4), NONE),
         row("none::get_without_memslots", get(0, 1), NONE).layout(Layout::Empty),
-        row(
-            "none::get_inaccessible_buffer",
-            get(0, 1).buf(Buf::Inaccessible),
-            NONE,
-        ),
+        row("none::get_inaccessible_buffer", get(0, 1).buf(Buf::Inaccessible), NONE),
         row("none::get_null_buffer", get(0, 1).buf(Buf::Null), NONE),
         row("none::get_flags_checked_first", get(0, 1).flags(1), EINVAL),
         // ---- SET switches keys on, even when it fails after the copy ----
         row("enable::set_switches_keys_on", set(0, &[0x10]), OK).then(keys_on),
-        row(
-            "enable::failed_set_invalid_key_switches_keys_on",
-            set(0, &[0x11]),
-            EINVAL,
-        )
-        .then(keys_on)
-        .doc(D3),
-        row(
-            "enable::failed_set_outside_memslots_switches_keys_on",
-            set(BEYOND, &[0x10]),
-            unmapped(),
-        )
-        .then(keys_on)
-        .doc(D11),
-        row(
-            "enable::failed_set_count_0_leaves_keys_off",
-            set(0, &[0x10]).count(0),
-            EINVAL,
-        )
-        .then(keys_off),
-        row(
-            "enable::failed_set_flags_leaves_keys_off",
-            set(0, &[0x10]).flags(1),
-            EINVAL,
-        )
-        .then(keys_off),
-        row(
-            "enable::failed_set_bad_buffer_leaves_keys_off",
-            set(0, &[0x10]).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .then(keys_off),
+        row("enable::failed_set_invalid_key_switches_keys_on", set(0, &[0x11]), EINVAL).then(keys_on).doc(D3),
+        row("enable::failed_set_outside_memslots_switches_keys_on", set(BEYOND, &[0x10]), unmapped()).then(keys_on).doc(D11),
+        row("enable::failed_set_count_0_leaves_keys_off", set(0, &[0x10]).count(0), EINVAL).then(keys_off),
+        row("enable::failed_set_flags_leaves_keys_off", set(0, &[0x10]).flags(1), EINVAL).then(keys_off),
+        row("enable::failed_set_bad_buffer_leaves_keys_off", set(0, &[0x10]).buf(Buf::Inaccessible), EFAULT).then(keys_off),
         row(
             "enable::set_on_vm_without_memslots_switches_keys_on",
             set(0, &[0x10]),
@@ -562,30 +530,14 @@ pub fn rows() -> Vec<Row> {
         }),
         // ---- count ----
         row("count::set_0", set(0, &[0]).count(0), EINVAL),
-        row(
-            "count::set_max_plus_one",
-            set(0, &[0]).count(MAX + 1),
-            EINVAL,
-        )
-        .then(keys_off),
+        row("count::set_max_plus_one", set(0, &[0]).count(MAX + 1), EINVAL).then(keys_off),
         row("count::set_2_40", set(0, &[0]).count(1 << 40), EINVAL),
         row("count::set_u64_max", set(0, &[0]).count(u64::MAX), EINVAL),
-        row("count::get_0_with_keys_on", get(0, 0), EINVAL)
-            .keys_on()
-            .doc(D2),
-        row(
-            "count::get_max_plus_one_with_keys_on",
-            get(0, MAX + 1),
-            EINVAL,
-        )
-        .keys_on(),
+        row("count::get_0_with_keys_on", get(0, 0), EINVAL).keys_on().doc(D2),
+        row("count::get_max_plus_one_with_keys_on", get(0, MAX + 1), EINVAL).keys_on(),
         row("count::get_2_40_with_keys_on", get(0, 1 << 40), EINVAL).keys_on(),
-        row("count::set_1", set(7, &[0x20]), OK)
-            .faulted_in(7)
-            .then(reads_back(7, &[0x20])),
-        row("count::get_1", get(7, 1), OK)
-            .planted(7, &[0x30])
-            .then(buffer_is(&[0x30])),
+        row("count::set_1", set(7, &[0x20]), OK).faulted_in(7).then(reads_back(7, &[0x20])),
+        row("count::get_1", get(7, 1), OK).planted(7, &[0x30]).then(buffer_is(&[0x30])),
         row("count::get_max", get(0, MAX), OK)
             .layout(Layout::Max)
             .planted(MAX - 1, &[0x40])
@@ -617,170 +569,47 @@ pub fn rows() -> Vec<Row> {
         row("flags::get_bit_0", get(0, 1).flags(1), EINVAL).keys_on(),
         row("flags::get_bit_31", get(0, 1).flags(1 << 31), EINVAL).keys_on(),
         row("flags::get_all", get(0, 1).flags(u32::MAX), EINVAL).keys_on(),
-        row(
-            "reserved::set_garbage_accepted",
-            set(3, &[0x38]).reserved([u32::MAX; 9]),
-            OK,
-        )
-        .faulted_in(3)
-        .then(reads_back(3, &[0x38])),
-        row(
-            "reserved::get_garbage_accepted",
-            get(3, 1).reserved([0xdead_beef; 9]),
-            OK,
-        )
-        .planted(3, &[0x48])
-        .then(buffer_is(&[0x48])),
-        row(
-            "reserved::get_garbage_none",
-            get(0, 1).reserved([u32::MAX; 9]),
-            NONE,
-        ),
+        row("reserved::set_garbage_accepted", set(3, &[0x38]).reserved([u32::MAX; 9]), OK).faulted_in(3).then(reads_back(3, &[0x38])),
+        row("reserved::get_garbage_accepted", get(3, 1).reserved([0xdead_beef; 9]), OK).planted(3, &[0x48]).then(buffer_is(&[0x48])),
+        row("reserved::get_garbage_none", get(0, 1).reserved([u32::MAX; 9]), NONE),
         // ---- the key buffer ----
-        row(
-            "buffer::set_inaccessible",
-            set(0, &[0]).buf(Buf::Inaccessible),
-            EFAULT,
-        ),
+        row("buffer::set_inaccessible", set(0, &[0]).buf(Buf::Inaccessible), EFAULT),
         row("buffer::set_null", set(0, &[0]).buf(Buf::Null), EFAULT),
-        row(
-            "buffer::get_inaccessible",
-            get(0, 1).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .keys_on(),
+        row("buffer::get_inaccessible", get(0, 1).buf(Buf::Inaccessible), EFAULT).keys_on(),
         row("buffer::get_null", get(0, 1).buf(Buf::Null), EFAULT).keys_on(),
         // ---- gfns outside every memslot (R1, D11) ----
-        row("unmapped::get_beyond_last_slot", get(BEYOND, 1), unmapped())
-            .keys_on()
-            .then(buffer_untouched)
-            .doc(D11),
-        row("unmapped::get_in_gap", get(GAP, 1), unmapped())
-            .keys_on()
-            .then(buffer_untouched),
+        row("unmapped::get_beyond_last_slot", get(BEYOND, 1), unmapped()).keys_on().then(buffer_untouched).doc(D11),
+        row("unmapped::get_in_gap", get(GAP, 1), unmapped()).keys_on().then(buffer_untouched),
         row("unmapped::get_far_away", get(1 << 40, 1), unmapped()).keys_on(),
-        row(
-            "unmapped::get_crossing_slot_end",
-            get(SLOT_A.end - 2, 4),
-            unmapped(),
-        )
-        .keys_on()
-        .planted(SLOT_A.end - 2, &[0x10, 0x20])
-        .then(buffer_untouched),
-        row(
-            "unmapped::get_crossing_into_next_slot",
-            get(SLOT_B.start - 1, 2),
-            unmapped(),
-        )
-        .keys_on()
-        .then(buffer_untouched),
-        row(
-            "unmapped::get_crossing_last_slot_end",
-            get(SLOT_B.end - 1, 2),
-            unmapped(),
-        )
-        .keys_on(),
-        row(
-            "unmapped::set_beyond_last_slot",
-            set(BEYOND, &[0x10]),
-            unmapped(),
-        )
-        .doc(D11),
+        row("unmapped::get_crossing_slot_end", get(SLOT_A.end - 2, 4), unmapped()).keys_on().planted(SLOT_A.end - 2, &[0x10, 0x20]).then(buffer_untouched),
+        row("unmapped::get_crossing_into_next_slot", get(SLOT_B.start - 1, 2), unmapped()).keys_on().then(buffer_untouched),
+        row("unmapped::get_crossing_last_slot_end", get(SLOT_B.end - 1, 2), unmapped()).keys_on(),
+        row("unmapped::set_beyond_last_slot", set(BEYOND, &[0x10]), unmapped()).doc(D11),
         row("unmapped::set_in_gap", set(GAP, &[0x10]), unmapped()),
         row("unmapped::set_far_away", set(1 << 40, &[0x10]), unmapped()),
-        row(
-            "unmapped::set_crossing_slot_end",
-            set(SLOT_A.end - 2, &[0x10, 0x20, 0x30, 0x40]),
-            unmapped(),
-        )
+        row("unmapped::set_crossing_slot_end", set(SLOT_A.end - 2, &[0x10, 0x20, 0x30, 0x40]), unmapped())
         // Both code states set the keys before the first unmapped gfn.
         .faulted_in(SLOT_A.end - 2)
         .then(reads_back(SLOT_A.end - 2, &[0x10, 0x20])),
-        row(
-            "unmapped::set_crossing_into_next_slot",
-            set(SLOT_B.start - 1, &[0x10, 0x20]),
-            unmapped(),
-        )
-        .then(reads_back(SLOT_B.start, &[0])),
-        row(
-            "unmapped::set_start_gfn_wraps",
-            set(u64::MAX, &[0x10, 0x20]),
-            unmapped(),
-        )
-        .then(reads_back(0, &[0])),
+        row("unmapped::set_crossing_into_next_slot", set(SLOT_B.start - 1, &[0x10, 0x20]), unmapped()).then(reads_back(SLOT_B.start, &[0])),
+        row("unmapped::set_start_gfn_wraps", set(u64::MAX, &[0x10, 0x20]), unmapped()).then(reads_back(0, &[0])),
         // ---- key values ----
-        row("key::accepts_every_even_value", set(0, &even_keys()), OK)
-            .faulted_in(0)
-            .then(reads_back(0, &even_keys())),
-        row("key::accepts_access_control_bits", set(9, &[0xf0]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0xf0])),
-        row("key::accepts_fetch_protection_bit", set(9, &[0x08]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0x08])),
-        row("key::accepts_reference_bit", set(9, &[0x04]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0x04])),
-        row("key::accepts_change_bit", set(9, &[0x02]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0x02])),
-        row("key::accepts_all_defined_bits", set(9, &[0xfe]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0xfe])),
-        row("key::untouched_frames_read_0", get(SLOT_B.start, 256), OK)
-            .keys_on()
-            .then(buffer_is(&[0; 256])),
-        row("key::rejects_reserved_bit_alone", set(5, &[0x01]), EINVAL)
-            .planted(5, &[0x30])
-            .then(reads_back(5, &[0x30]))
-            .doc(D3),
-        row("key::rejects_all_bits", set(5, &[0xff]), EINVAL)
-            .planted(5, &[0x30])
-            .then(reads_back(5, &[0x30])),
-        row(
-            "key::rejects_access_control_with_reserved",
-            set(5, &[0xf1]),
-            EINVAL,
-        )
-        .planted(5, &[0x30])
-        .then(reads_back(5, &[0x30])),
-        row(
-            "key::rejects_fetch_protection_with_reserved",
-            set(5, &[0x09]),
-            EINVAL,
-        )
-        .planted(5, &[0x30])
-        .then(reads_back(5, &[0x30])),
-        row(
-            "key::rejects_reference_change_with_reserved",
-            set(5, &[0x07]),
-            EINVAL,
-        )
-        .planted(5, &[0x30])
-        .then(reads_back(5, &[0x30])),
-        row("key::rejects_every_odd_value", set(5, &[0x03]), EINVAL)
-            .planted(5, &[0x30])
-            .then(every_odd_key_rejected),
-        row(
-            "key::invalid_key_mid_buffer",
-            set(0, &[0x10, 0x20, 0x31, 0x40]),
-            EINVAL,
-        )
-        .keys_on()
-        .faulted_in(0)
-        .then(partial_application)
-        .doc(D3),
-        row(
-            "key::invalid_key_outside_memslots",
-            set(GAP, &[0x01]),
-            // No R1 here: the rewrite validates every key before it looks at an address.
-            Expected::OneOf(vec![
-                alt(EFAULT, Behaviour::Old.because()),
-                alt(EINVAL, Behaviour::New.because()),
-            ]),
-        )
-        .then(keys_on)
-        .doc(D3),
+        row("key::accepts_every_even_value", set(0, &even_keys()), OK).faulted_in(0).then(reads_back(0, &even_keys())),
+        row("key::accepts_access_control_bits", set(9, &[0xf0]), OK).faulted_in(9).then(reads_back(9, &[0xf0])),
+        row("key::accepts_fetch_protection_bit", set(9, &[0x08]), OK).faulted_in(9).then(reads_back(9, &[0x08])),
+        row("key::accepts_reference_bit", set(9, &[0x04]), OK).faulted_in(9).then(reads_back(9, &[0x04])),
+        row("key::accepts_change_bit", set(9, &[0x02]), OK).faulted_in(9).then(reads_back(9, &[0x02])),
+        row("key::accepts_all_defined_bits", set(9, &[0xfe]), OK).faulted_in(9).then(reads_back(9, &[0xfe])),
+        row("key::untouched_frames_read_0", get(SLOT_B.start, 256), OK).keys_on().then(buffer_is(&[0; 256])),
+        row("key::rejects_reserved_bit_alone", set(5, &[0x01]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])).doc(D3),
+        row("key::rejects_all_bits", set(5, &[0xff]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])),
+        row("key::rejects_access_control_with_reserved", set(5, &[0xf1]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])),
+        row("key::rejects_fetch_protection_with_reserved", set(5, &[0x09]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])),
+        row("key::rejects_reference_change_with_reserved", set(5, &[0x07]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])),
+        row("key::rejects_every_odd_value", set(5, &[0x03]), EINVAL).planted(5, &[0x30]).then(every_odd_key_rejected),
+        row("key::invalid_key_mid_buffer", set(0, &[0x10, 0x20, 0x31, 0x40]), EINVAL).keys_on().faulted_in(0).then(partial_application).doc(D3),
+        // No R1 here: the rewrite validates every key before it looks at an address.
+        row("key::invalid_key_outside_memslots", set(GAP, &[0x01]), Expected::OneOf(vec![alt(EFAULT, Behaviour::Old.because()), alt(EINVAL, Behaviour::New.because())])).then(keys_on).doc(D3),
         row(
             "key::invalid_key_after_unmapped_gfn",
             set(SLOT_A.end - 1, &[0x10, 0x20, 0x21]),
@@ -830,20 +659,9 @@ pub fn rows() -> Vec<Row> {
         .layout(Layout::Standard),
     );
     // ---- the classic gmap's key drop after a fault-in (kernel-semantics.md §4.3) ----
-    rows.push(
-        custom(
-            DROP_ROW,
-            &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
-            key_kept_after_fault_in,
-        )
-        .layout(Layout::Standard),
-    );
+    rows.push(custom(DROP_ROW, &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")], key_kept_after_fault_in).layout(Layout::Standard));
     // ---- which VM the keys are on ----
-    rows.push(custom(
-        "scope::second_vm_in_the_same_process",
-        &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
-        second_vm,
-    ));
+    rows.push(custom("scope::second_vm_in_the_same_process", &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")], second_vm));
     // ---- not s390: the capability reads 0 and the ioctls are refused ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = [Need::Arch("x86_64")];
@@ -859,9 +677,7 @@ pub fn rows() -> Vec<Row> {
             }
             Ok(())
         }),
-        row("not_s390::get_refused", get(0, 1), ENOTTY)
-            .layout(Layout::Empty)
-            .then(buffer_untouched),
+        row("not_s390::get_refused", get(0, 1), ENOTTY).layout(Layout::Empty).then(buffer_untouched),
         row("not_s390::set_refused", set(0, &[0x10]), ENOTTY).layout(Layout::Empty),
     ]);
     for r in rows.iter_mut().filter(|r| r.id.starts_with("not_s390::")) {

@@ -225,6 +225,7 @@ fn row(id: impl Into<String>, call: Region, expect: impl Into<Expected>) -> Row 
 const OK: Outcome = Outcome::OK;
 
 /// The whole table.
+#[rustfmt::skip]
 pub fn rows() -> Vec<Row> {
     let a = region(0, 0, MIB); // the usual first slot: gpa 0, 1 MiB
     let mut rows = vec![
@@ -252,9 +253,7 @@ pub fn rows() -> Vec<Row> {
         row("overlap::containing", region(1, 0, 4 * MIB).at(4 * MIB), EEXIST).given(&[region(0, MIB, MIB)]),
         row("overlap::last_page", region(1, MIB - PAGE, MIB).at(MIB), EEXIST).given(&[a]),
         row("overlap::first_page", region(1, 2 * MIB - PAGE, MIB).at(MIB), EEXIST).given(&[region(0, 2 * MIB, MIB)]),
-        row("overlap::move_onto_other", region(1, MIB / 2, MIB).at(MIB), EEXIST)
-            .given(&[a, region(1, 4 * MIB, MIB).at(MIB)])
-            .then(still_there(region(1, 4 * MIB, MIB).at(MIB))),
+        row("overlap::move_onto_other", region(1, MIB / 2, MIB).at(MIB), EEXIST).given(&[a, region(1, 4 * MIB, MIB).at(MIB)]).then(still_there(region(1, 4 * MIB, MIB).at(MIB))),
         row("adjacent::below", region(1, 0, MIB).at(MIB), OK).given(&[region(0, MIB, MIB)]),
         row("adjacent::above", region(1, MIB, MIB).at(MIB), OK).given(&[a]),
         row("adjacent::shared_host_memory", region(1, 2 * MIB, MIB), OK).given(&[a]),
@@ -270,12 +269,9 @@ pub fn rows() -> Vec<Row> {
         // ---- sizes and address ranges ----
         row("bounds::gpa_plus_size_wraps", a.gpa(u64::MAX - MIB + 1).size(2 * MIB), EINVAL),
         row("bounds::gpa_plus_size_wraps_to_zero", a.gpa(u64::MAX - MIB + 1), EINVAL),
-        row("bounds::userspace_addr_kernel_half", a.raw_uaddr(0xffff_8000_0000_0000), EINVAL)
-            .needs(&[Need::NotArch("s390x")]),
-        row("bounds::userspace_addr_end_past_user_limit", a.below_user_limit(MIB - PAGE), EINVAL)
-            .needs(&[Need::Arch("x86_64")]),
-        row("bounds::userspace_addr_end_at_user_limit", a.below_user_limit(MIB), OK)
-            .needs(&[Need::Arch("x86_64")]),
+        row("bounds::userspace_addr_kernel_half", a.raw_uaddr(0xffff_8000_0000_0000), EINVAL).needs(&[Need::NotArch("s390x")]),
+        row("bounds::userspace_addr_end_past_user_limit", a.below_user_limit(MIB - PAGE), EINVAL).needs(&[Need::Arch("x86_64")]),
+        row("bounds::userspace_addr_end_at_user_limit", a.below_user_limit(MIB), OK).needs(&[Need::Arch("x86_64")]),
         row("bounds::too_many_pages", a.size(1 << 43), EINVAL).doc("the 2^31 - 1 page limit of a slot is not documented"),
         // ---- slot ids and address spaces ----
         row("slot::highest_id", a.slot(Slot::Cap(-1)), OK),
@@ -283,34 +279,21 @@ pub fn rows() -> Vec<Row> {
         row("slot::id_32767", a.slot(Slot::Id(32767)), EINVAL),
         row("slot::id_0xffff", a.slot(Slot::Id(0xffff)), EINVAL),
         row("slot::as_id_1", a.slot(Slot::Id(1 << 16)), EINVAL).expect_from_host(as_id_1),
-        row("slot::as_id_1_same_range_as_as_0", a.slot(Slot::Id(1 << 16)), EINVAL)
-            .given(&[a])
-            .expect_from_host(as_id_1),
+        row("slot::as_id_1_same_range_as_as_0", a.slot(Slot::Id(1 << 16)), EINVAL).given(&[a]).expect_from_host(as_id_1),
         row("slot::as_id_0xffff", a.slot(Slot::Id(0xffff_0000)), EINVAL),
         row("slot::as_id_0x8000_id_0", a.slot(Slot::Id(0x8000_0000)), EINVAL),
         // ---- flags ----
         row("flags::log_dirty_pages", a.flags(KVM_MEM_LOG_DIRTY_PAGES), OK),
         row("flags::readonly", a.flags(KVM_MEM_READONLY), OK).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
-        row("flags::readonly_and_log_dirty_pages", a.flags(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES), OK)
-            .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
-        row("flags::readonly_without_capability", a.flags(KVM_MEM_READONLY), EINVAL)
-            .needs(&[Need::CapAbsent { cap: KVM_CAP_READONLY_MEM, name: "KVM_CAP_READONLY_MEM" }]),
-        row("flags::readonly_toggled_on_existing", a.flags(KVM_MEM_READONLY), EINVAL)
-            .given(&[a])
-            .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
-        row("flags::readonly_toggled_off_existing", a, EINVAL)
-            .given(&[a.flags(KVM_MEM_READONLY)])
-            .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
-        row("flags::guest_memfd_needs_region2", a.flags(KVM_MEM_GUEST_MEMFD), EINVAL)
-            .doc("api.txt 4.34 names only KVM_MEM_LOG_DIRTY_PAGES; KVM_MEM_GUEST_MEMFD (bit 2) exists since 6.8 but only for KVM_SET_USER_MEMORY_REGION2"),
+        row("flags::readonly_and_log_dirty_pages", a.flags(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES), OK).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
+        row("flags::readonly_without_capability", a.flags(KVM_MEM_READONLY), EINVAL).needs(&[Need::CapAbsent { cap: KVM_CAP_READONLY_MEM, name: "KVM_CAP_READONLY_MEM" }]),
+        row("flags::readonly_toggled_on_existing", a.flags(KVM_MEM_READONLY), EINVAL).given(&[a]).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
+        row("flags::readonly_toggled_off_existing", a, EINVAL).given(&[a.flags(KVM_MEM_READONLY)]).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
+        row("flags::guest_memfd_needs_region2", a.flags(KVM_MEM_GUEST_MEMFD), EINVAL).doc("api.txt 4.34 names only KVM_MEM_LOG_DIRTY_PAGES; KVM_MEM_GUEST_MEMFD (bit 2) exists since 6.8 but only for KVM_SET_USER_MEMORY_REGION2"),
         row("flags::undefined_on_delete", a.flags(1 << 7).deleted(), EINVAL).given(&[a]).then(still_there(a)),
     ];
     for bit in 3..32 {
-        rows.push(row(
-            format!("flags::rejects_bit_{bit}"),
-            a.flags(1 << bit),
-            EINVAL,
-        ));
+        rows.push(row(format!("flags::rejects_bit_{bit}"), a.flags(1 << bit), EINVAL));
     }
     // ---- s390: the arch hook (kernel-semantics.md §6.3) ----
     let s390 = [Need::Arch("s390x")];
@@ -327,44 +310,13 @@ pub fn rows() -> Vec<Row> {
         ])
     };
     rows.extend([
-        row("s390::size_4k", a.size(4 * KIB), granularity())
-            .needs(&s390)
-            .doc("s390's 1 MiB granularity is not in api.txt 4.34"),
-        row(
-            "s390::userspace_addr_4k_aligned",
-            a.at(4 * KIB),
-            granularity(),
-        )
-        .needs(&s390),
+        row("s390::size_4k", a.size(4 * KIB), granularity()).needs(&s390).doc("s390's 1 MiB granularity is not in api.txt 4.34"),
+        row("s390::userspace_addr_4k_aligned", a.at(4 * KIB), granularity()).needs(&s390),
         row("s390::gpa_4k_aligned", a.gpa(4 * KIB), OK).needs(&s390),
-        row(
-            "s390::slot_ending_at_mem_limit",
-            a.gpa_below_mem_limit(MIB),
-            OK,
-        )
-        .needs(&s390)
-        .doc(
-            "the s390 memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) on memslots is not in api.txt 4.34",
-        ),
-        row(
-            "s390::slot_crossing_mem_limit",
-            a.gpa_below_mem_limit(MIB / 2),
-            EINVAL,
-        )
-        .needs(&s390),
-        row(
-            "s390::slot_starting_at_mem_limit",
-            a.gpa_below_mem_limit(0),
-            EINVAL,
-        )
-        .needs(&s390),
-        row(
-            "s390::userspace_addr_unmapped_accepted",
-            a.raw_uaddr(0x4000_0000_0000_0000),
-            OK,
-        )
-        .needs(&s390)
-        .doc("s390's access_ok() accepts any address (separate user address space)"),
+        row("s390::slot_ending_at_mem_limit", a.gpa_below_mem_limit(MIB), OK).needs(&s390).doc("the s390 memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) on memslots is not in api.txt 4.34"),
+        row("s390::slot_crossing_mem_limit", a.gpa_below_mem_limit(MIB / 2), EINVAL).needs(&s390),
+        row("s390::slot_starting_at_mem_limit", a.gpa_below_mem_limit(0), EINVAL).needs(&s390),
+        row("s390::userspace_addr_unmapped_accepted", a.raw_uaddr(0x4000_0000_0000_0000), OK).needs(&s390).doc("s390's access_ok() accepts any address (separate user address space)"),
     ]);
     rows.push(row("fill::every_slot_then_one_more", a, OK).then(fill_every_slot));
     rows.extend(guest_rows());
@@ -625,38 +577,17 @@ fn fill_every_slot(env: &Env, c: &mut Checker) -> Step<()> {
 
 // ---- guest programs (live x86_64): what the guest sees ----
 
+#[rustfmt::skip]
 fn guest_rows() -> Vec<Row> {
     let live_x86 = [Need::Arch("x86_64"), Need::Live];
     let data = region(1, DATA_GPA, 4 * PAGE);
     vec![
-        row("guest::reads_what_the_host_wrote", data, OK)
-            .needs(&live_x86)
-            .then(guest::reads_host_value),
-        row("guest::sees_slot_at_new_address_after_move", data, OK)
-            .needs(&live_x86)
-            .then(guest::sees_move),
-        row(
-            "guest::write_to_readonly_slot_exits_as_mmio",
-            data.flags(KVM_MEM_READONLY),
-            OK,
-        )
-        .needs(&live_x86)
-        .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")])
-        .then(guest::readonly_write_exits),
-        row(
-            "guest::dirty_log_reports_written_page",
-            data.flags(KVM_MEM_LOG_DIRTY_PAGES),
-            OK,
-        )
-        .needs(&live_x86)
-        .then(guest::dirty_log),
-        row("guest::sees_new_host_mapping_with_sync_mmu", data, OK)
-            .needs(&live_x86)
-            .needs(&[cap(KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU")])
-            .then(guest::sync_mmu),
-        row("guest::deleted_slot_reads_exit_as_mmio", data, OK)
-            .needs(&live_x86)
-            .then(guest::deleted_slot),
+        row("guest::reads_what_the_host_wrote", data, OK).needs(&live_x86).then(guest::reads_host_value),
+        row("guest::sees_slot_at_new_address_after_move", data, OK).needs(&live_x86).then(guest::sees_move),
+        row("guest::write_to_readonly_slot_exits_as_mmio", data.flags(KVM_MEM_READONLY), OK).needs(&live_x86).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]).then(guest::readonly_write_exits),
+        row("guest::dirty_log_reports_written_page", data.flags(KVM_MEM_LOG_DIRTY_PAGES), OK).needs(&live_x86).then(guest::dirty_log),
+        row("guest::sees_new_host_mapping_with_sync_mmu", data, OK).needs(&live_x86).needs(&[cap(KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU")]).then(guest::sync_mmu),
+        row("guest::deleted_slot_reads_exit_as_mmio", data, OK).needs(&live_x86).then(guest::deleted_slot),
     ]
 }
 
