@@ -444,12 +444,9 @@ pub fn cases() -> Vec<harness::Case> {
     cases.push(PROPERTY.case(SEED, &[any_length()], property));
     // peers.md R8: a vCPU keeps writing to an ioeventfd port while the host deassigns and
     // re-assigns it and reloads a memslot; a hang ends in the case timeout. Slow: --ignored.
-    let stress = CaseDef::new(
-        "stress::toggle_while_guest_writes_and_memslots_reload",
-        SEED,
-        &[Need::Arch("x86_64"), Need::Live],
-        |_host, _ctx| stress::toggle_while_guest_writes(),
-    );
+    let needs = [Need::Arch("x86_64"), Need::Live];
+    #[rustfmt::skip]
+    let stress = CaseDef::new("stress::toggle_while_guest_writes_and_memslots_reload", SEED, &needs, |_, _| stress::toggle_while_guest_writes());
     cases.push(case(SUITE, stress.ignored()));
     cases
 }

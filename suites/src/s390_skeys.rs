@@ -511,23 +511,7 @@ pub fn rows() -> Vec<Row> {
         row("enable::failed_set_count_0_leaves_keys_off", set(0, &[0x10]).count(0), EINVAL).then(keys_off),
         row("enable::failed_set_flags_leaves_keys_off", set(0, &[0x10]).flags(1), EINVAL).then(keys_off),
         row("enable::failed_set_bad_buffer_leaves_keys_off", set(0, &[0x10]).buf(Buf::Inaccessible), EFAULT).then(keys_off),
-        row(
-            "enable::set_on_vm_without_memslots_switches_keys_on",
-            set(0, &[0x10]),
-            unmapped(),
-        )
-        .layout(Layout::Empty)
-        .then(|env, c| {
-            // No memslot to read from: keys on shows as the memslot error instead of NONE.
-            let (s, r, _) = env.read(0, 1);
-            c.call(
-                "GET_SKEYS afterwards (keys on: the gfn check is reached)",
-                &s,
-                unmapped(),
-                r,
-            )
-            .map(drop)
-        }),
+        row("enable::set_on_vm_without_memslots_switches_keys_on", set(0, &[0x10]), unmapped()).layout(Layout::Empty).then(keys_on_without_memslots),
         // ---- count ----
         row("count::set_0", set(0, &[0]).count(0), EINVAL),
         row("count::set_max_plus_one", set(0, &[0]).count(MAX + 1), EINVAL).then(keys_off),
@@ -609,55 +593,12 @@ pub fn rows() -> Vec<Row> {
         row("key::rejects_every_odd_value", set(5, &[0x03]), EINVAL).planted(5, &[0x30]).then(every_odd_key_rejected),
         row("key::invalid_key_mid_buffer", set(0, &[0x10, 0x20, 0x31, 0x40]), EINVAL).keys_on().faulted_in(0).then(partial_application).doc(D3),
         // No R1 here: the rewrite validates every key before it looks at an address.
-        row("key::invalid_key_outside_memslots", set(GAP, &[0x01]), Expected::OneOf(vec![alt(EFAULT, Behaviour::Old.because()), alt(EINVAL, Behaviour::New.because())])).then(keys_on).doc(D3),
-        row(
-            "key::invalid_key_after_unmapped_gfn",
-            set(SLOT_A.end - 1, &[0x10, 0x20, 0x21]),
-            // No R1 here: the rewrite validates every key before it looks at an address.
-            Expected::OneOf(vec![
-                alt(EFAULT, Behaviour::Old.because()),
-                alt(EINVAL, Behaviour::New.because()),
-            ]),
-        )
-        .faulted_in(SLOT_A.end - 1)
-        .then(|env, c| {
-            // Classic gmap set the first key before it hit the unmapped gfn; new gmap set none.
-            alternatives(
-                env,
-                c,
-                SLOT_A.end - 1,
-                &[(&[0x10], Behaviour::Old), (&[0x00], Behaviour::New)],
-            )
-        }),
+        row("key::invalid_key_outside_memslots", set(GAP, &[0x01]), old_or_new(EFAULT, EINVAL)).then(keys_on).doc(D3),
+        // No R1 here: the rewrite validates every key before it looks at an address.
+        row("key::invalid_key_after_unmapped_gfn", set(SLOT_A.end - 1, &[0x10, 0x20, 0x21]), old_or_new(EFAULT, EINVAL)).faulted_in(SLOT_A.end - 1).then(first_key_set_before_unmapped_gfn),
     ];
     // ---- KVM_S390_KEYOP does not switch keys on (§4.2-3, §4.7; keyop.c asserts it) ----
-    rows.push(
-        custom(
-            "enable::keyop_does_not_switch_keys_on",
-            &[
-                cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS"),
-                cap(KVM_CAP_S390_KEYOP, "KVM_CAP_S390_KEYOP"),
-            ],
-            |env, c| {
-                let mut op = KvmS390Keyop {
-                    guest_addr: 0x1000,
-                    key: 0x10,
-                    operation: KVM_S390_KEYOP_SSKE,
-                    pad: [0; 6],
-                };
-                let r = fixtures::raw::ioctl::s390_keyop(env.vm.k, env.vm.fd, &mut op);
-                c.call(
-                    "KVM_S390_KEYOP SSKE key 0x10 at gfn 1",
-                    &format!("{op:?}"),
-                    OK,
-                    r,
-                )?;
-                let (s, r, _) = env.read(0, 1);
-                c.call("GET_SKEYS after the KEYOP", &s, NONE, r).map(drop)
-            },
-        )
-        .layout(Layout::Standard),
-    );
+    rows.push(custom("enable::keyop_does_not_switch_keys_on", &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS"), cap(KVM_CAP_S390_KEYOP, "KVM_CAP_S390_KEYOP")], keyop_leaves_keys_off).layout(Layout::Standard));
     // ---- the classic gmap's key drop after a fault-in (kernel-semantics.md §4.3) ----
     rows.push(custom(DROP_ROW, &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")], key_kept_after_fault_in).layout(Layout::Standard));
     // ---- which VM the keys are on ----
@@ -758,6 +699,55 @@ fn memory_short(host: &Host, need: u64) -> Option<String> {
 }
 
 // ---- checks after the call ----
+
+/// The two code states' outcomes of a row where they differ.
+fn old_or_new(old: impl Into<Outcome>, new: impl Into<Outcome>) -> Expected {
+    Expected::OneOf(vec![
+        alt(old, Behaviour::Old.because()),
+        alt(new, Behaviour::New.because()),
+    ])
+}
+
+/// No memslot to read from: keys on shows as the memslot error instead of NONE.
+fn keys_on_without_memslots(env: &Env, c: &mut Checker) -> Step<()> {
+    let (s, r, _) = env.read(0, 1);
+    c.call(
+        "GET_SKEYS afterwards (keys on: the gfn check is reached)",
+        &s,
+        unmapped(),
+        r,
+    )
+    .map(drop)
+}
+
+/// Classic gmap set the first key before it hit the unmapped gfn; new gmap set none.
+fn first_key_set_before_unmapped_gfn(env: &Env, c: &mut Checker) -> Step<()> {
+    alternatives(
+        env,
+        c,
+        SLOT_A.end - 1,
+        &[(&[0x10], Behaviour::Old), (&[0x00], Behaviour::New)],
+    )
+}
+
+/// KVM_S390_KEYOP SSKE sets a key without switching storage keys on (GET still answers NONE).
+fn keyop_leaves_keys_off(env: &Env, c: &mut Checker) -> Step<()> {
+    let mut op = KvmS390Keyop {
+        guest_addr: 0x1000,
+        key: 0x10,
+        operation: KVM_S390_KEYOP_SSKE,
+        pad: [0; 6],
+    };
+    let r = fixtures::raw::ioctl::s390_keyop(env.vm.k, env.vm.fd, &mut op);
+    c.call(
+        "KVM_S390_KEYOP SSKE key 0x10 at gfn 1",
+        &format!("{op:?}"),
+        OK,
+        r,
+    )?;
+    let (s, r, _) = env.read(0, 1);
+    c.call("GET_SKEYS after the KEYOP", &s, NONE, r).map(drop)
+}
 
 fn keys_on(env: &Env, c: &mut Checker) -> Step<()> {
     let (s, r, _) = env.read(0, 1);

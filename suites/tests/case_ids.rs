@@ -102,3 +102,59 @@ fn every_recorded_rename_happened() {
         );
     }
 }
+
+/// `--list --locations` leads to the row: the named line exists, and a case whose id is given
+/// as a literal to a row constructor (`row("group::case", ...`) is defined on exactly that line
+/// (tables keep one row per line). Rows built in a loop share their loop's line.
+#[test]
+fn locations_point_at_the_rows() {
+    let o = Command::new(BIN)
+        .args(["--list", "--locations"])
+        .env_remove("KVM_CONFORMANCE_SELFTEST")
+        .output()
+        .expect("the binary runs");
+    assert!(o.status.success(), "{o:?}");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut sources = std::collections::HashMap::new();
+    let (mut checked, mut listed) = (0, 0);
+    for line in String::from_utf8(o.stdout).unwrap().lines() {
+        let mut parts = line.split_whitespace();
+        let (Some(id), Some(at), None) = (parts.next(), parts.next(), parts.next()) else {
+            panic!("not `id file:line`: {line:?}");
+        };
+        listed += 1;
+        let (file, number) = at
+            .rsplit_once(':')
+            .unwrap_or_else(|| panic!("{id}: location {at:?} is not file:line"));
+        let number: usize = number.parse().unwrap();
+        let text = sources.entry(file.to_string()).or_insert_with(|| {
+            std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+        });
+        let source_line = text
+            .lines()
+            .nth(number - 1)
+            .unwrap_or_else(|| panic!("{id}: {file} has no line {number}"));
+        let (_, row_id) = id.split_once("::").unwrap();
+        let literal = format!("\"{row_id}\"");
+        let constructors = ["row(", "custom(", "capability(", "check(", "CaseDef::new("];
+        let defined_by_literal = text
+            .lines()
+            .any(|l| l.contains(&literal) && constructors.iter().any(|c| l.contains(c)));
+        if defined_by_literal {
+            assert!(
+                source_line.contains(&literal),
+                "{id} is defined at {at}, but that line does not name it: {source_line:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(listed, listed_ids_count());
+    assert!(
+        checked > listed / 2,
+        "only {checked} of {listed} ids checked"
+    );
+}
+
+fn listed_ids_count() -> usize {
+    listed().len()
+}
