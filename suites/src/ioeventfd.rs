@@ -5,11 +5,12 @@
 //! case runs random assign/deassign sequences against the reference model in
 //! `fixtures::models::ioeventfd`.
 
+use crate::rows::{bad_argument_cases, Target};
 use crate::rows::{
     cap, case, fixture_error, CaseDef, Checker, Fixture, Need, Property, Seed, Step,
 };
 use fixtures::models::ioeventfd::{self as model, KernelSystem, Model};
-use fixtures::raw::ioctl::ioeventfd;
+use fixtures::raw::ioctl::{ioeventfd, KVM_IOEVENTFD};
 use fixtures::raw::uapi::*;
 use fixtures::vm::Vm;
 use harness::{CaseContext, CaseReport, Expected, Outcome};
@@ -431,16 +432,9 @@ fn gone(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
     let mut cases = crate::rows::cases(SUITE, SEED, rows());
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &[],
-        &[(
-            "",
-            fixtures::raw::ioctl::KVM_IOEVENTFD,
-            crate::rows::Target::Vm,
-        )],
-    ));
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &[], &[("", KVM_IOEVENTFD, Target::Vm)]);
+    cases.extend(bad_arguments);
     cases.push(PROPERTY.case(SEED, &[any_length()], property));
     // peers.md R8: a vCPU keeps writing to an ioeventfd port while the host deassigns and
     // re-assigns it and reloads a memslot; a hang ends in the case timeout. Slow: --ignored.
@@ -453,15 +447,9 @@ pub fn cases() -> Vec<harness::Case> {
 
 // ---- the property: random sequences against the reference model ----
 
-const PROPERTY: Property = Property {
-    suite: SUITE,
-    name: "assign_deassign_model",
-    stream: model::STREAM,
-    // Every successful assign or deassign waits for an SRCU grace period (about 4 ms here), so
-    // 48 sequences of up to 24 steps take well under a second; each gets a fresh VM (0.1-0.8 ms).
-    default_cases: 48,
-    reuse: false,
-};
+// Every successful assign or deassign waits for an SRCU grace period (about 4 ms here), so 48
+// sequences of up to 24 steps take well under a second; each gets a fresh VM (0.1-0.8 ms).
+const PROPERTY: Property = Property::new(SUITE, "assign_deassign_model", model::STREAM, 48);
 const MAX_STEPS: usize = 24;
 
 fn property(_host: &Arc<crate::rows::Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {

@@ -132,6 +132,23 @@ impl Expect {
     }
 }
 
+/// A user pointer a call passes (a key or entry buffer, a MEM_OP `buf` or `old_addr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ptr {
+    /// A buffer of the fixture's, mapped and filled as the suite says.
+    Mapped,
+    /// A PROT_NONE page: the kernel's copy faults (EFAULT).
+    Inaccessible,
+    Null,
+}
+
+/// Which half of a GET/SET ioctl pair a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetOrSet {
+    Get,
+    Set,
+}
+
 /// Which fd an ioctl goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -191,6 +208,26 @@ pub fn bad_argument_cases(
         }
     }
     cases
+}
+
+/// Where an ioctl does not exist: KVM_CHECK_EXTENSION(`cap`) reads 0 on /dev/kvm and on the VM
+/// fd `vm`.
+pub fn capability_absent(
+    c: &mut Checker,
+    host: &Host,
+    vm: std::os::fd::RawFd,
+    cap: u64,
+    name: &str,
+) -> Step<()> {
+    for (fd, on) in [(host.sys.fd, "/dev/kvm"), (vm, "the VM fd")] {
+        c.call(
+            &format!("KVM_CHECK_EXTENSION({name}) on {on}"),
+            &format!("cap {cap}"),
+            Outcome::Value(0),
+            fixtures::raw::ioctl::check_extension(host.k, fd, cap),
+        )?;
+    }
+    Ok(())
 }
 
 /// A documented kernel bug, and whether this kernel is one where it is known. Where it is known,

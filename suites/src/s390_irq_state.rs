@@ -8,14 +8,18 @@
 //! Fixture (kept here for now): a VM without memslots and vcpus 0, 1 and 2, all never run
 //! (stopped); the calls go to vcpu 0. Ids 3..=254 do not exist.
 
-use crate::rows::{cap, fixture_error, Checker, Fixture, Host, Need, Property, Seed, Step};
+use crate::rows::{bad_argument_cases, capability_absent, Target};
+use crate::rows::{
+    cap, fixture_error, Checker, Fixture, GetOrSet, Host, Need, Property, Ptr, Seed, Step,
+};
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_irq_state::{
-    self as model, show_entries as show, IrqAnswer, IrqJudge, IrqModel, IrqOp, IRQ_SIZE, MCIC_DEGR,
-    MCIC_EXTD, MCIC_PD, MCIC_SD, MCIC_WARN,
+    self as model, mchk_entry as mchk, pgm, show_entries as show, IrqAnswer, IrqJudge, IrqModel,
+    IrqOp, IRQ_SIZE, MCIC_DEGR, MCIC_EXTD, MCIC_PD, MCIC_SD, MCIC_WARN,
 };
 use fixtures::models::{Generated, SystemUnderTest};
-use fixtures::raw::ioctl::{check_extension, s390_get_irq_state, s390_irq, s390_set_irq_state};
+use fixtures::raw::ioctl::{s390_get_irq_state, s390_irq, s390_set_irq_state};
+use fixtures::raw::ioctl::{KVM_S390_GET_IRQ_STATE, KVM_S390_SET_IRQ_STATE};
 use fixtures::raw::uapi::*;
 use fixtures::raw::SysResult;
 use fixtures::vm::{Vcpu, Vm};
@@ -46,37 +50,24 @@ const D7: &str = "D7: api.txt prints two layouts (GET: buf, flags, len, reserved
 const D8: &str = "D8: api.txt (KVM_S390_IRQ) says an external call's code must not exceed the maximum number of vcpus; the kernel requires the id of an existing vcpu";
 const D12: &str = "D12: not in api.txt: GET lists entries in the kernel's internal order (not the SET order), and an MCHK without exigent or repressible mcic bits is accepted but never pending";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Get,
-    Set,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Buf {
-    /// SET: the entries, then zeros up to `len`; GET: SENTINEL bytes.
-    Mapped,
-    Inaccessible,
-    Null,
-}
-
 #[derive(Debug, Clone)]
 pub struct Call {
-    pub op: Op,
+    pub op: GetOrSet,
     pub entries: Vec<KvmS390Irq>,
     /// None: 72 × entries.
     pub len: Option<u32>,
-    pub buf: Buf,
+    /// The entry buffer; mapped: for SET the entries, then zeros up to `len`; for GET SENTINEL.
+    pub buf: Ptr,
     pub flags: u32,
     pub reserved: [u32; 4],
 }
 
 pub fn set(entries: &[KvmS390Irq]) -> Call {
     Call {
-        op: Op::Set,
+        op: GetOrSet::Set,
         entries: entries.to_vec(),
         len: None,
-        buf: Buf::Mapped,
+        buf: Ptr::Mapped,
         flags: 0,
         reserved: [0; 4],
     }
@@ -84,10 +75,10 @@ pub fn set(entries: &[KvmS390Irq]) -> Call {
 
 pub fn get(len: u32) -> Call {
     Call {
-        op: Op::Get,
+        op: GetOrSet::Get,
         entries: vec![],
         len: Some(len),
-        buf: Buf::Mapped,
+        buf: Ptr::Mapped,
         flags: 0,
         reserved: [0; 4],
     }
@@ -98,7 +89,7 @@ impl Call {
         self.len = Some(len);
         self
     }
-    fn buf(mut self, b: Buf) -> Self {
+    fn buf(mut self, b: Ptr) -> Self {
         self.buf = b;
         self
     }
@@ -160,24 +151,24 @@ impl Env {
     fn issue(&mut self, call: &Call) -> Step<(KvmS390IrqState, SysResult)> {
         let len = call.byte_len();
         let buf = match call.buf {
-            Buf::Mapped => {
+            Ptr::Mapped => {
                 let data = model::to_buffer(&call.entries);
                 let size = match call.op {
-                    Op::Set => (len as usize).max(data.len()).max(1),
-                    Op::Get => len.clamp(1, GET_BUF_CAP) as usize,
+                    GetOrSet::Set => (len as usize).max(data.len()).max(1),
+                    GetOrSet::Get => len.clamp(1, GET_BUF_CAP) as usize,
                 };
                 let mut mem = GuestMemory::new(size).map_err(fixture_error)?;
                 let bytes = mem.as_mut_slice();
                 match call.op {
-                    Op::Set => bytes[..data.len()].copy_from_slice(&data),
-                    Op::Get => bytes.fill(SENTINEL),
+                    GetOrSet::Set => bytes[..data.len()].copy_from_slice(&data),
+                    GetOrSet::Get => bytes.fill(SENTINEL),
                 }
                 let a = mem.addr();
                 self.buf = Some(mem);
                 a
             }
-            Buf::Inaccessible => self.inaccessible,
-            Buf::Null => 0,
+            Ptr::Inaccessible => self.inaccessible,
+            Ptr::Null => 0,
         };
         let st = KvmS390IrqState {
             buf,
@@ -186,8 +177,8 @@ impl Env {
             reserved: call.reserved,
         };
         let r = match call.op {
-            Op::Set => s390_set_irq_state(self.vm.k, self.fd(), &st),
-            Op::Get => s390_get_irq_state(self.vm.k, self.fd(), &st),
+            GetOrSet::Set => s390_set_irq_state(self.vm.k, self.fd(), &st),
+            GetOrSet::Get => s390_get_irq_state(self.vm.k, self.fd(), &st),
         };
         Ok((st, r))
     }
@@ -248,8 +239,8 @@ impl Fixture for Env {
     fn call(&mut self, call: &Call, expected: Expected, c: &mut Checker) -> Step<()> {
         let (st, r) = self.issue(call)?;
         let what = match call.op {
-            Op::Set => SET,
-            Op::Get => GET,
+            GetOrSet::Set => SET,
+            GetOrSet::Get => GET,
         };
         c.call(what, &st, expected, r).map(drop)
     }
@@ -297,27 +288,6 @@ fn cpu_timer() -> KvmS390Irq {
 fn clock_comp() -> KvmS390Irq {
     plain(KVM_S390_INT_CLOCK_COMP)
 }
-fn pgm(code: u16, flags: u8) -> KvmS390Irq {
-    KvmS390Irq::with_pgm(
-        KVM_S390_PROGRAM_INT,
-        KvmS390PgmInfo {
-            code,
-            flags,
-            ..Default::default()
-        },
-    )
-}
-fn mchk(mcic: u64, cr14: u64, ext_damage_code: u32) -> KvmS390Irq {
-    KvmS390Irq::with_mchk(
-        KVM_S390_MCHK,
-        KvmS390MchkInfo {
-            mcic,
-            cr14,
-            ext_damage_code,
-            ..Default::default()
-        },
-    )
-}
 fn emerg(code: u16) -> KvmS390Irq {
     KvmS390Irq::with_emerg(KVM_S390_INT_EMERGENCY, KvmS390EmergInfo { code })
 }
@@ -356,21 +326,21 @@ pub fn rows() -> Vec<Row> {
         row("set_len::73", set(&[restart()]).len(73), EINVAL).nothing_pending(),
         row("set_len::72_accepted", set(&[restart()]), OK).pending(&[restart()]),
         row("set_len::144_accepted", set(&[restart(), cpu_timer()]), OK).pending(&[restart(), cpu_timer()]),
-        row("set_len::max_passes_the_length_check", set(&[]).len(MAX).buf(Buf::Inaccessible), EFAULT).doc(D6),
+        row("set_len::max_passes_the_length_check", set(&[]).len(MAX).buf(Ptr::Inaccessible), EFAULT).doc(D6),
         row("set_len::max_accepted", set(&full), OK).pending(&[emerg(0)]).doc(D6),
-        row("set_len::max_plus_72_bad_buffer", set(&[]).len(MAX + IRQ_SIZE).buf(Buf::Inaccessible), EINVAL).doc(D6),
+        row("set_len::max_plus_72_bad_buffer", set(&[]).len(MAX + IRQ_SIZE).buf(Ptr::Inaccessible), EINVAL).doc(D6),
         row("set_len::max_plus_72", set(&over), EINVAL).nothing_pending(),
-        row("set_len::max_plus_1", set(&[]).len(MAX + 1).buf(Buf::Inaccessible), EINVAL),
-        row("set_len::u32_max", set(&[]).len(u32::MAX).buf(Buf::Inaccessible), EINVAL),
+        row("set_len::max_plus_1", set(&[]).len(MAX + 1).buf(Ptr::Inaccessible), EINVAL),
+        row("set_len::u32_max", set(&[]).len(u32::MAX).buf(Ptr::Inaccessible), EINVAL),
         // ---- SET: the buffer ----
-        row("set_buf::inaccessible", set(&[restart()]).buf(Buf::Inaccessible), EFAULT).nothing_pending(),
-        row("set_buf::null", set(&[restart()]).buf(Buf::Null), EFAULT).nothing_pending(),
+        row("set_buf::inaccessible", set(&[restart()]).buf(Ptr::Inaccessible), EFAULT).nothing_pending(),
+        row("set_buf::null", set(&[restart()]).buf(Ptr::Null), EFAULT).nothing_pending(),
         row("set_fields::flags_and_reserved_ignored", set(&[restart()]).garbage(), OK).pending(&[restart()]).doc(D7),
         // ---- SET: EBUSY when a local interrupt is pending ----
         row("busy::after_kvm_s390_irq", set(&[cpu_timer()]), EBUSY).given_irq(restart()).pending(&[restart()]),
         row("busy::after_a_previous_set", set(&[cpu_timer()]), EBUSY).given_set(&[restart()]).pending(&[restart()]),
         row("busy::pending_emergency_counts", set(&[restart()]), EBUSY).given_set(&[emerg(1)]).pending(&[emerg(1)]),
-        row("busy::checked_after_the_buffer_copy", set(&[cpu_timer()]).buf(Buf::Inaccessible), EFAULT).given_set(&[restart()]),
+        row("busy::checked_after_the_buffer_copy", set(&[cpu_timer()]).buf(Ptr::Inaccessible), EFAULT).given_set(&[restart()]),
         row("busy::checked_after_the_length", set(&[cpu_timer()]).len(71), EINVAL).given_set(&[restart()]),
         row("busy::mchk_without_class_bits_is_not_pending", set(&[restart()]), OK).given_set(&[mchk(0, 0, 0)]).pending(&[restart()]).doc(D12),
         row("busy::stop_on_a_stopped_vcpu_is_not_pending", set(&[restart()]), OK).given_set(&[stop(0)]).pending(&[restart()]),
@@ -423,8 +393,8 @@ pub fn rows() -> Vec<Row> {
         row("get::nothing_pending_len_72", get(72), OK).then(buffer_untouched),
         row("get::nothing_pending_len_1", get(1), OK).then(buffer_untouched),
         row("get::nothing_pending_len_u32_max", get(u32::MAX), OK).then(buffer_untouched),
-        row("get::nothing_pending_inaccessible_buffer", get(72).buf(Buf::Inaccessible), OK),
-        row("get::nothing_pending_null_buffer", get(72).buf(Buf::Null), OK),
+        row("get::nothing_pending_inaccessible_buffer", get(72).buf(Ptr::Inaccessible), OK),
+        row("get::nothing_pending_null_buffer", get(72).buf(Ptr::Null), OK),
         row("get::returns_bytes_one_entry", get(MAX), Outcome::Value(72)).given_set(&[restart()]).then(buffer_holds(&[restart()])),
         row("get::returns_bytes_three_entries", get(MAX), Outcome::Value(216)).given_set(&[restart(), cpu_timer(), emerg(1)]).then(buffer_holds(&[restart(), cpu_timer(), emerg(1)])),
         row("get::exact_size", get(144), Outcome::Value(144)).given_set(&[restart(), cpu_timer()]),
@@ -434,8 +404,8 @@ pub fn rows() -> Vec<Row> {
         row("get::too_small_emergency_entries", get(72 * 3), ENOBUFS).given_set(&[restart(), emerg(0), emerg(1), emerg(2)]).then(buffer_holds(&[restart(), emerg(0), emerg(1)])),
         row("get::len_2_31_is_unlimited", get(1 << 31), Outcome::Value(144)).given_set(&[restart(), cpu_timer()]).then(buffer_holds(&[restart(), cpu_timer()])),
         row("get::len_u32_max_is_unlimited", get(u32::MAX), Outcome::Value(144)).given_set(&[restart(), cpu_timer()]),
-        row("get::inaccessible_buffer", get(MAX).buf(Buf::Inaccessible), EFAULT).given_set(&[restart()]),
-        row("get::null_buffer", get(MAX).buf(Buf::Null), EFAULT).given_set(&[restart()]),
+        row("get::inaccessible_buffer", get(MAX).buf(Ptr::Inaccessible), EFAULT).given_set(&[restart()]),
+        row("get::null_buffer", get(MAX).buf(Ptr::Null), EFAULT).given_set(&[restart()]),
         row("get::flags_and_reserved_ignored", get(MAX).garbage(), Outcome::Value(72)).given_set(&[restart()]).doc(D7),
         row("get::does_not_dequeue", get(MAX), Outcome::Value(72)).given_set(&[cpu_timer()]).pending(&[cpu_timer()]),
         row("get::after_kvm_s390_irq", get(MAX), Outcome::Value(72)).given_irq(restart()).then(buffer_holds(&[restart()])),
@@ -444,19 +414,8 @@ pub fn rows() -> Vec<Row> {
     // ---- not s390: the capability reads 0 and the vcpu ioctls are refused (EINVAL, §1.2) ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = vec![Need::Arch("x86_64")];
-    let absent = Row::check("not_s390::capability_absent", |env, c| {
-        for (fd, on) in [(env.host.sys.fd, "/dev/kvm"), (env.vm.fd, "the VM fd")] {
-            c.call(
-                &format!("KVM_CHECK_EXTENSION(KVM_CAP_S390_IRQ_STATE) on {on}"),
-                &"cap 114",
-                Outcome::Value(0),
-                check_extension(env.vm.k, fd, KVM_CAP_S390_IRQ_STATE),
-            )?;
-        }
-        Ok(())
-    });
     rows.extend([
-        absent,
+        Row::check("not_s390::capability_absent", |env, c| capability_absent(c, &env.host, env.vm.fd, KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")),
         row("not_s390::get_refused", get(72), EINVAL).then(buffer_untouched),
         row("not_s390::set_refused", set(&[restart()]), EINVAL),
     ]);
@@ -473,23 +432,9 @@ pub fn cases() -> Vec<harness::Case> {
     cases.push(ROUND_TRIP.case(SEED, &needs, round_trip));
     cases.push(TOO_SMALL.case(SEED, &needs, enobufs));
     cases.push(INVALID_ENTRY.case(SEED, &needs, invalid_entry));
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &[cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")],
-        &[
-            (
-                "get_",
-                fixtures::raw::ioctl::KVM_S390_GET_IRQ_STATE,
-                crate::rows::Target::Vcpu,
-            ),
-            (
-                "set_",
-                fixtures::raw::ioctl::KVM_S390_SET_IRQ_STATE,
-                crate::rows::Target::Vcpu,
-            ),
-        ],
-    ));
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &needs, &[("get_", KVM_S390_GET_IRQ_STATE, Target::Vcpu), ("set_", KVM_S390_SET_IRQ_STATE, Target::Vcpu)]);
+    cases.extend(bad_arguments);
     cases
 }
 
@@ -559,27 +504,13 @@ fn buffer_untouched(env: &Env, c: &mut Checker) -> Step<()> {
 
 // ---- properties: random interrupt sets against the model ----
 
-/// A property of this suite: 128 inputs, each on a fresh VM.
-const fn property_named(name: &'static str, stream: &'static str) -> Property {
-    Property {
-        suite: SUITE,
-        name,
-        stream,
-        default_cases: 128,
-        reuse: false,
-    }
-}
-
-const ROUND_TRIP: Property = property_named(
-    "set_then_get_round_trips",
-    "property::set_then_get_round_trips",
-);
-const TOO_SMALL: Property = property_named(
-    "enobufs_exactly_when_too_small",
-    "property::enobufs_exactly_when_too_small",
-);
-const INVALID_ENTRY: Property =
-    property_named("invalid_entry_rejected", "property::invalid_entry_rejected");
+// 128 inputs each, every one on a fresh VM; the streams are the ids they were drawn under.
+#[rustfmt::skip]
+const ROUND_TRIP: Property = Property::new(SUITE, "set_then_get_round_trips", "property::set_then_get_round_trips", 128);
+#[rustfmt::skip]
+const TOO_SMALL: Property = Property::new(SUITE, "enobufs_exactly_when_too_small", "property::enobufs_exactly_when_too_small", 128);
+#[rustfmt::skip]
+const INVALID_ENTRY: Property = Property::new(SUITE, "invalid_entry_rejected", "property::invalid_entry_rejected", 128);
 
 /// Run `p` with these inputs on fresh VMs (vcpus 0, 1, 2; the calls go to vcpu 0).
 fn run(

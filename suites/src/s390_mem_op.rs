@@ -10,11 +10,13 @@
 //! absolute address and everything from 1 MiB to 16 MiB is outside guest memory (§3.3).
 
 use crate::rows::{
-    alt, fixture_error, regression, Checker, Fixture, Host, Need, Property, Seed, Step,
+    alt, fixture_error, regression, Checker, Fixture, Host, Need, Property, Ptr, Seed, Step,
 };
+use crate::rows::{bad_argument_cases, Target};
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_mem_op::{GuestMemoryModel, MemAnswer, MemOp, Path};
 use fixtures::models::{Generated, SystemUnderTest};
+use fixtures::raw::ioctl::KVM_S390_MEM_OP;
 use fixtures::raw::ioctl::{
     s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys, set_user_memory_region,
 };
@@ -79,14 +81,6 @@ pub enum Size {
     Cap(i64),
 }
 
-/// A user pointer (`buf`, `old_addr`): the fixture's buffer, NULL, a PROT_NONE range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ptr {
-    User,
-    Null,
-    Inaccessible,
-}
-
 /// What fills the 32-byte union at offset 32 besides the named fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tail {
@@ -124,10 +118,10 @@ fn op(on: On, op: u32, gaddr: u64, size: u32) -> Op {
         gaddr,
         size: Size::N(size),
         flags: 0,
-        buf: Ptr::User,
+        buf: Ptr::Mapped,
         ar: 0,
         key: 0,
-        old: Ptr::User,
+        old: Ptr::Mapped,
         sida_offset: None,
         tail: Tail::Zero,
         stale_old: false,
@@ -302,7 +296,7 @@ impl Env {
 
     fn ptr(&self, p: Ptr, user: &GuestMemory) -> u64 {
         match p {
-            Ptr::User => user.addr(),
+            Ptr::Mapped => user.addr(),
             Ptr::Null => 0,
             Ptr::Inaccessible => self.bad.addr(),
         }
@@ -1144,21 +1138,14 @@ fn nothing_pending(env: &Env, c: &mut Checker) -> Step<()> {
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
     let mut cases = crate::rows::cases(SUITE, SEED, rows());
-    let mem_op = fixtures::raw::ioctl::KVM_S390_MEM_OP;
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &s390(),
-        &[("vcpu_", mem_op, crate::rows::Target::Vcpu)],
-    ));
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &s390(), &[("vcpu_", KVM_S390_MEM_OP, Target::Vcpu)]);
+    cases.extend(bad_arguments);
     let mut vm_needs = s390();
     vm_needs.push(EXT_BASE);
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &vm_needs,
-        &[("vm_", mem_op, crate::rows::Target::Vm)],
-    ));
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &vm_needs, &[("vm_", KVM_S390_MEM_OP, Target::Vm)]);
+    cases.extend(bad_arguments);
     cases.extend(property_cases());
     cases
 }
@@ -1234,26 +1221,12 @@ fn prepare_cmpxchg(env: &mut Env, o: &Op, size: usize) {
 
 // ---- properties: random round trips ----
 
-/// A round-trip property: 128 inputs, all on one fixture while they agree (a fresh fixture costs
-/// far more than a round trip).
-const fn round_trip_property(name: &'static str, stream: &'static str) -> Property {
-    Property {
-        suite: SUITE,
-        name,
-        stream,
-        default_cases: 128,
-        reuse: true,
-    }
-}
-
-const LOGICAL: Property = round_trip_property(
-    "vcpu_logical_random_data",
-    "roundtrip::vcpu_logical_random_data",
-);
-const ABSOLUTE: Property = round_trip_property(
-    "vm_absolute_random_data",
-    "roundtrip::vm_absolute_random_data",
-);
+// The round trips: 128 inputs each, all on one fixture while they agree (a fresh fixture costs
+// far more than a round trip); the streams are the ids they were drawn under.
+#[rustfmt::skip]
+const LOGICAL: Property = Property::new(SUITE, "vcpu_logical_random_data", "roundtrip::vcpu_logical_random_data", 128).reusing();
+#[rustfmt::skip]
+const ABSOLUTE: Property = Property::new(SUITE, "vm_absolute_random_data", "roundtrip::vm_absolute_random_data", 128).reusing();
 
 fn property_cases() -> Vec<harness::Case> {
     let mut abs_needs = s390();

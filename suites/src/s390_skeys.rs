@@ -21,15 +21,15 @@
 //! read back ends the case as "setup failed", naming that row.
 
 use crate::rows::{
-    alt, cap, classic_gmap, fixture_error, regression, Checker, Fixture, Host, KnownBug, Need,
-    Property, Seed, Step,
+    alt, cap, classic_gmap, fixture_error, regression, Checker, Fixture, GetOrSet, Host, KnownBug,
+    Need, Property, Ptr, Seed, Step,
 };
+use crate::rows::{bad_argument_cases, capability_absent, Target};
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_skeys::{self as model, short, Behaviour, SkeysAnswer, SkeysOp};
 use fixtures::models::{Generated, SystemUnderTest};
-use fixtures::raw::ioctl::{
-    check_extension, s390_get_skeys, s390_set_skeys, set_user_memory_region,
-};
+use fixtures::raw::ioctl::{s390_get_skeys, s390_set_skeys, set_user_memory_region};
+use fixtures::raw::ioctl::{KVM_S390_GET_SKEYS, KVM_S390_SET_SKEYS};
 use fixtures::raw::uapi::*;
 use fixtures::raw::{Backend, SysResult};
 use fixtures::vm::Vm;
@@ -89,40 +89,26 @@ pub enum Layout {
     Max,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Get,
-    Set,
-}
-
-/// The key buffer a call passes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Buf {
-    /// A mapped buffer of min(count, MAX + 1) bytes: SET keys, or SENTINEL for GET.
-    Mapped,
-    Inaccessible,
-    Null,
-}
-
 #[derive(Debug, Clone)]
 pub struct Call {
-    pub op: Op,
+    pub op: GetOrSet,
     pub start_gfn: u64,
     pub count: u64,
     /// SET: the keys, repeated to fill `count` bytes.
     pub keys: Vec<u8>,
-    pub buf: Buf,
+    /// The key buffer; mapped: min(count, MAX + 1) bytes, the SET keys or, for GET, SENTINEL.
+    pub buf: Ptr,
     pub flags: u32,
     pub reserved: [u32; 9],
 }
 
 pub fn get(start_gfn: u64, count: u64) -> Call {
     Call {
-        op: Op::Get,
+        op: GetOrSet::Get,
         start_gfn,
         count,
         keys: vec![],
-        buf: Buf::Mapped,
+        buf: Ptr::Mapped,
         flags: 0,
         reserved: [0; 9],
     }
@@ -130,11 +116,11 @@ pub fn get(start_gfn: u64, count: u64) -> Call {
 
 pub fn set(start_gfn: u64, keys: &[u8]) -> Call {
     Call {
-        op: Op::Set,
+        op: GetOrSet::Set,
         start_gfn,
         count: keys.len() as u64,
         keys: keys.to_vec(),
-        buf: Buf::Mapped,
+        buf: Ptr::Mapped,
         flags: 0,
         reserved: [0; 9],
     }
@@ -149,7 +135,7 @@ impl Call {
         self.flags = f;
         self
     }
-    fn buf(mut self, b: Buf) -> Self {
+    fn buf(mut self, b: Ptr) -> Self {
         self.buf = b;
         self
     }
@@ -159,8 +145,8 @@ impl Call {
     }
     fn what(&self) -> &'static str {
         match self.op {
-            Op::Get => GET,
-            Op::Set => SET,
+            GetOrSet::Get => GET,
+            GetOrSet::Set => SET,
         }
     }
 }
@@ -241,31 +227,31 @@ impl Env {
     /// Issue a call; a mapped buffer is kept in `self.buf` for the checks after it.
     fn issue(&mut self, call: &Call) -> Step<(KvmS390Skeys, SysResult)> {
         let addr = match call.buf {
-            Buf::Mapped => {
+            Ptr::Mapped => {
                 // Never more than MAX + 1 bytes: larger counts are refused before the buffer.
                 let len = call.count.clamp(1, MAX + 1) as usize;
                 let mut mem = GuestMemory::new(len).map_err(fixture_error)?;
                 let bytes = mem.as_mut_slice();
                 match call.op {
-                    Op::Get => bytes.fill(SENTINEL),
-                    Op::Set if !call.keys.is_empty() => {
+                    GetOrSet::Get => bytes.fill(SENTINEL),
+                    GetOrSet::Set if !call.keys.is_empty() => {
                         for (b, k) in bytes.iter_mut().zip(call.keys.iter().cycle()) {
                             *b = *k;
                         }
                     }
-                    Op::Set => {}
+                    GetOrSet::Set => {}
                 }
                 let a = mem.addr();
                 self.buf = Some(mem);
                 a
             }
-            Buf::Inaccessible => self.inaccessible,
-            Buf::Null => 0,
+            Ptr::Inaccessible => self.inaccessible,
+            Ptr::Null => 0,
         };
         let s = self.skeys(call, addr);
         let r = match call.op {
-            Op::Get => s390_get_skeys(self.vm.k, self.vm.fd, &s),
-            Op::Set => s390_set_skeys(self.vm.k, self.vm.fd, &s),
+            GetOrSet::Get => s390_get_skeys(self.vm.k, self.vm.fd, &s),
+            GetOrSet::Set => s390_set_skeys(self.vm.k, self.vm.fd, &s),
         };
         Ok((s, r))
     }
@@ -501,8 +487,8 @@ pub fn rows() -> Vec<Row> {
         row("none::get_count_max_plus_one", get(0, MAX + 1), NONE).doc(D2),
         row("none::get_outside_memslots", get(BEYOND, 4), NONE),
         row("none::get_without_memslots", get(0, 1), NONE).layout(Layout::Empty),
-        row("none::get_inaccessible_buffer", get(0, 1).buf(Buf::Inaccessible), NONE),
-        row("none::get_null_buffer", get(0, 1).buf(Buf::Null), NONE),
+        row("none::get_inaccessible_buffer", get(0, 1).buf(Ptr::Inaccessible), NONE),
+        row("none::get_null_buffer", get(0, 1).buf(Ptr::Null), NONE),
         row("none::get_flags_checked_first", get(0, 1).flags(1), EINVAL),
         // ---- SET switches keys on, even when it fails after the copy ----
         row("enable::set_switches_keys_on", set(0, &[0x10]), OK).then(keys_on),
@@ -510,7 +496,7 @@ pub fn rows() -> Vec<Row> {
         row("enable::failed_set_outside_memslots_switches_keys_on", set(BEYOND, &[0x10]), unmapped()).then(keys_on).doc(D11),
         row("enable::failed_set_count_0_leaves_keys_off", set(0, &[0x10]).count(0), EINVAL).then(keys_off),
         row("enable::failed_set_flags_leaves_keys_off", set(0, &[0x10]).flags(1), EINVAL).then(keys_off),
-        row("enable::failed_set_bad_buffer_leaves_keys_off", set(0, &[0x10]).buf(Buf::Inaccessible), EFAULT).then(keys_off),
+        row("enable::failed_set_bad_buffer_leaves_keys_off", set(0, &[0x10]).buf(Ptr::Inaccessible), EFAULT).then(keys_off),
         row("enable::set_on_vm_without_memslots_switches_keys_on", set(0, &[0x10]), unmapped()).layout(Layout::Empty).then(keys_on_without_memslots),
         // ---- count ----
         row("count::set_0", set(0, &[0]).count(0), EINVAL),
@@ -557,10 +543,10 @@ pub fn rows() -> Vec<Row> {
         row("reserved::get_garbage_accepted", get(3, 1).reserved([0xdead_beef; 9]), OK).planted(3, &[0x48]).then(buffer_is(&[0x48])),
         row("reserved::get_garbage_none", get(0, 1).reserved([u32::MAX; 9]), NONE),
         // ---- the key buffer ----
-        row("buffer::set_inaccessible", set(0, &[0]).buf(Buf::Inaccessible), EFAULT),
-        row("buffer::set_null", set(0, &[0]).buf(Buf::Null), EFAULT),
-        row("buffer::get_inaccessible", get(0, 1).buf(Buf::Inaccessible), EFAULT).keys_on(),
-        row("buffer::get_null", get(0, 1).buf(Buf::Null), EFAULT).keys_on(),
+        row("buffer::set_inaccessible", set(0, &[0]).buf(Ptr::Inaccessible), EFAULT),
+        row("buffer::set_null", set(0, &[0]).buf(Ptr::Null), EFAULT),
+        row("buffer::get_inaccessible", get(0, 1).buf(Ptr::Inaccessible), EFAULT).keys_on(),
+        row("buffer::get_null", get(0, 1).buf(Ptr::Null), EFAULT).keys_on(),
         // ---- gfns outside every memslot (R1, D11) ----
         row("unmapped::get_beyond_last_slot", get(BEYOND, 1), unmapped()).keys_on().then(buffer_untouched).doc(D11),
         row("unmapped::get_in_gap", get(GAP, 1), unmapped()).keys_on().then(buffer_untouched),
@@ -607,17 +593,7 @@ pub fn rows() -> Vec<Row> {
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = [Need::Arch("x86_64")];
     rows.extend([
-        custom("not_s390::capability_absent", &not_s390, |env, c| {
-            for (fd, on) in [(env.host.sys.fd, "/dev/kvm"), (env.vm.fd, "the VM fd")] {
-                c.call(
-                    &format!("KVM_CHECK_EXTENSION(KVM_CAP_S390_SKEYS) on {on}"),
-                    &"cap 110",
-                    Outcome::Value(0),
-                    check_extension(env.vm.k, fd, KVM_CAP_S390_SKEYS),
-                )?;
-            }
-            Ok(())
-        }),
+        custom("not_s390::capability_absent", &not_s390, |env, c| capability_absent(c, &env.host, env.vm.fd, KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")),
         row("not_s390::get_refused", get(0, 1), ENOTTY).layout(Layout::Empty).then(buffer_untouched),
         row("not_s390::set_refused", set(0, &[0x10]), ENOTTY).layout(Layout::Empty),
     ]);
@@ -636,23 +612,9 @@ pub fn cases() -> Vec<harness::Case> {
     let mut cases = crate::rows::cases(SUITE, SEED, rows());
     let needs = [cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")];
     cases.push(PROPERTY.case(SEED, &needs, property));
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &needs,
-        &[
-            (
-                "get_",
-                fixtures::raw::ioctl::KVM_S390_GET_SKEYS,
-                crate::rows::Target::Vm,
-            ),
-            (
-                "set_",
-                fixtures::raw::ioctl::KVM_S390_SET_SKEYS,
-                crate::rows::Target::Vm,
-            ),
-        ],
-    ));
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &needs, &[("get_", KVM_S390_GET_SKEYS, Target::Vm), ("set_", KVM_S390_SET_SKEYS, Target::Vm)]);
+    cases.extend(bad_arguments);
     cases
 }
 
@@ -947,13 +909,8 @@ fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
 
 // ---- property: random key buffers against the model ----
 
-const PROPERTY: Property = Property {
-    suite: SUITE,
-    name: "set_get_round_trip",
-    stream: "property::set_get_round_trip",
-    default_cases: 48,
-    reuse: false,
-};
+#[rustfmt::skip]
+const PROPERTY: Property = Property::new(SUITE, "set_get_round_trip", "property::set_get_round_trip", 48);
 
 /// Each input on a fresh VM of the standard layout, judged by `model::Worlds` (one model per
 /// code state, with and without the classic gmap's drop). Faulting the memory in first, as the

@@ -8,10 +8,11 @@ use crate::rows::{
     alt, cap, case, fixture_error, CaseDef, Checker, Fixture, Host, KnownBug, Need, Property, Seed,
     Step,
 };
+use crate::rows::{bad_argument_cases, Target};
 use fixtures::memory::GuestMemory;
 use fixtures::models::memslots::{self, MemslotModel, Rules, Space};
 use fixtures::not_runnable::NotRunnable;
-use fixtures::raw::ioctl::set_user_memory_region;
+use fixtures::raw::ioctl::{set_user_memory_region, KVM_SET_USER_MEMORY_REGION};
 use fixtures::raw::uapi::*;
 use fixtures::vm::Vm;
 use harness::{CaseContext, Expected, Outcome};
@@ -334,16 +335,9 @@ fn as_id_1(host: &Host) -> Expected {
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
     let mut cases = crate::rows::cases(SUITE, SEED, rows());
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &[],
-        &[(
-            "",
-            fixtures::raw::ioctl::KVM_SET_USER_MEMORY_REGION,
-            crate::rows::Target::Vm,
-        )],
-    ));
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &[], &[("", KVM_SET_USER_MEMORY_REGION, Target::Vm)]);
+    cases.extend(bad_arguments);
     cases.push(mem_limit_case());
     cases.push(unaligned_gpa_mapped_case());
     cases.push(PROPERTY.case(SEED, &[], property));
@@ -753,13 +747,8 @@ mod guest {
 // fixtures::models::memslots holds the model of §6.2/§6.3 and the proptest state machine; here
 // it runs against fresh VMs of the selected kernel, seeded from the run's --seed.
 
-const PROPERTY: Property = Property {
-    suite: SUITE,
-    name: "create_modify_move_delete_model",
-    stream: memslots::STREAM,
-    default_cases: memslots::DEFAULT_CASES,
-    reuse: false,
-};
+#[rustfmt::skip]
+const PROPERTY: Property = Property::new(SUITE, "create_modify_move_delete_model", memslots::STREAM, memslots::DEFAULT_CASES);
 
 fn property(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<harness::CaseReport> {
     let vm = Vm::new().map_err(fixture_error)?;

@@ -27,6 +27,28 @@ pub struct Property {
 }
 
 impl Property {
+    /// A property of `suite` whose inputs run on fresh fixtures.
+    pub const fn new(
+        suite: &'static str,
+        name: &'static str,
+        stream: &'static str,
+        default_cases: u32,
+    ) -> Property {
+        Property {
+            suite,
+            name,
+            stream,
+            default_cases,
+            reuse: false,
+        }
+    }
+
+    /// Inputs share one fixture while they agree.
+    pub const fn reusing(mut self) -> Property {
+        self.reuse = true;
+        self
+    }
+
     pub fn id(&self) -> String {
         format!("{GROUP}::{}", self.name)
     }
