@@ -98,13 +98,17 @@ for a in "$@"; do
     esac
 done
 
-# Quiet unless the caller chose an output format: one character per case, details on failure.
-quiet=(-q)
+# Terse unless the caller chose an output format: a mark per case (a live progress line on a
+# terminal), then the tables per suite, the failures with their rerun commands, the closing line.
+quiet=(--format terse)
 for a in "$@"; do
     case "$a" in
         -q | --quiet | --format | --format=* | --list | -h | --help | --version) quiet=() ;;
     esac
 done
+
+# `./run.sh compare BASE NEW` compares two runs (no build options, no quiet flag).
+[ "${1:-}" = compare ] && exec target/release/kvm-conformance "$@"
 
 export KVM_CONFORMANCE_LAUNCHER=./run.sh
 exec target/release/kvm-conformance "${quiet[@]}" "$@"

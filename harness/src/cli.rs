@@ -4,6 +4,9 @@ use clap::Args;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+/// The per-case timeout without `--timeout`, in seconds.
+pub const DEFAULT_TIMEOUT: u64 = 30;
+
 #[derive(Args, Debug, Clone)]
 pub struct HarnessArgs {
     #[command(flatten)]
@@ -18,8 +21,12 @@ pub struct HarnessArgs {
     #[arg(long)]
     pub no_reports: bool,
 
+    /// The KCIDB origin (the CI system's name) in kcidb.json: lower-case letters, digits, '_'.
+    #[arg(long, value_name = "NAME", default_value = crate::kcidb::DEFAULT_ORIGIN, value_parser = parse_kcidb_origin)]
+    pub kcidb_origin: String,
+
     /// Per-case timeout in seconds; a case still running then is killed and reported as an error.
-    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 
     /// Run every case inside this process instead of a child process per case (for debugging,
@@ -118,6 +125,10 @@ pub fn take_ktap_format(args: Vec<String>) -> (Vec<String>, bool) {
         }
     }
     (out, ktap)
+}
+
+fn parse_kcidb_origin(s: &str) -> Result<String, String> {
+    crate::kcidb::check_origin(s).map(|()| s.to_string())
 }
 
 #[cfg(test)]

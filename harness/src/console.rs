@@ -1,10 +1,11 @@
-//! The console while cases run, in libtest's `pretty` and `terse` (`-q`) formats.
+//! The console while cases run, in libtest's `pretty`, `terse` (`-q`) and `json` formats.
 //!
-//! libtest-mimic still filters, lists and schedules the trials (and prints `--format json`), but
-//! its printer knows only ok / FAILED / ignored. A known kernel bug is none of those, so for these
-//! two formats the harness prints the lines itself, in libtest-mimic's layout, with two more
-//! marks (pytest's): `x` / `known kernel bug (...)` for a known kernel bug, and `X` /
-//! `ok (known kernel bug not seen: ...)` for a case that passed where a known bug was expected.
+//! libtest-mimic's printer knows only ok / FAILED / ignored, and panics when stdout cannot be
+//! written. A known kernel bug is none of those, so the harness prints the lines itself, in
+//! libtest-mimic's layout, with two more marks (pytest's): `x` / `known kernel bug (...)` for a
+//! known kernel bug, and `X` / `ok (known kernel bug not seen: ...)` for a case that passed where
+//! a known bug was expected; `--format json` prints libtest's JSON events (a known kernel bug as
+//! `ignored` with its message). Every write is allowed to fail: the run goes on without it.
 
 use crate::result::{CaseReport, Status};
 use libtest_mimic::{Arguments, ColorSetting, FormatSetting};
@@ -80,22 +81,33 @@ struct Tally {
     failures: Vec<(String, String)>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Pretty,
+    Terse,
+    Json,
+    /// `-q`: nothing per case; at the end only the failures (the closing line is the runner's).
+    Quiet,
+}
+
 pub(crate) struct Console {
     out: Mutex<Box<dyn Write + Send>>,
-    terse: bool,
+    style: Style,
     color: bool,
     name_width: usize,
     tally: Mutex<Tally>,
+    /// Some(total): show progress as one live line (a terminal) instead of a mark per case.
+    live_total: Option<usize>,
 }
 
 impl Console {
-    /// The console for these arguments, or None when libtest-mimic prints (`--format json`).
-    /// `names`: the trials that will be reported (after filtering).
-    pub fn new(args: &Arguments, names: &[&str]) -> std::io::Result<Option<Console>> {
-        let terse = match (args.quiet, args.format) {
-            (true, _) | (false, Some(FormatSetting::Terse)) => true,
-            (false, None | Some(FormatSetting::Pretty)) => false,
-            (false, Some(FormatSetting::Json)) => return Ok(None),
+    /// The console for these arguments. `names`: the cases that will be reported.
+    pub fn new(args: &Arguments, names: &[&str]) -> std::io::Result<Console> {
+        let style = match (args.quiet, args.format) {
+            (true, _) => Style::Quiet,
+            (false, Some(FormatSetting::Terse)) => Style::Terse,
+            (false, None | Some(FormatSetting::Pretty)) => Style::Pretty,
+            (false, Some(FormatSetting::Json)) => Style::Json,
         };
         let color_arg = args.color.unwrap_or(ColorSetting::Auto);
         let (out, color): (Box<dyn Write + Send>, bool) = match &args.logfile {
@@ -116,33 +128,70 @@ impl Console {
                 (Box::new(std::io::stdout()), color)
             }
         };
-        Ok(Some(Console::with_output(
+        // On a terminal the terse marks become one live line: cases done of the total.
+        let live = style == Style::Terse
+            && args.logfile.is_none()
+            && std::io::stdout().is_terminal()
+            && std::env::var("TERM").as_deref() != Ok("dumb");
+        let mut con = Console::with_output(
             out,
-            terse,
-            color,
+            style,
+            color && style != Style::Json,
             names.iter().map(|n| n.chars().count()).max().unwrap_or(0),
-        )))
+        );
+        con.live_total = live.then_some(names.len());
+        Ok(con)
     }
 
     fn with_output(
         out: Box<dyn Write + Send>,
-        terse: bool,
+        style: Style,
         color: bool,
         name_width: usize,
     ) -> Self {
         Console {
             out: Mutex::new(out),
-            terse,
+            style,
             color,
             name_width,
             tally: Mutex::default(),
+            live_total: None,
         }
     }
 
     fn write(&self, text: &str) {
-        let mut out = self.out.lock().unwrap();
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
+    }
+
+    /// The live progress line: `\r  123/790 cases done, 1 failed`.
+    fn progress(&self) {
+        let Some(total) = self.live_total else {
+            return;
+        };
+        let (done, failed) = {
+            let t = self.tally();
+            (t.passed + t.failed + t.ignored + t.known_bugs, t.failed)
+        };
+        let failed = if failed > 0 {
+            self.paint(Mark::Fail, &format!(", {failed} failed"))
+        } else {
+            String::new()
+        };
+        self.write(&format!("\r{done:>5}/{total} cases done{failed}"));
+    }
+
+    /// libtest's JSON events for one test: `started`, then its outcome.
+    fn json_test(&self, name: &str, event: &str, extra: &str) {
+        let name = json_string(name);
+        self.write(&format!(
+            "{{ \"type\": \"test\", \"event\": \"started\", \"name\": {name} }}\n\
+             {{ \"type\": \"test\", \"name\": {name}, \"event\": \"{event}\"{extra} }}\n"
+        ));
     }
 
     fn paint(&self, mark: Mark, text: &str) -> String {
@@ -155,48 +204,109 @@ impl Console {
 
     /// `running N tests`.
     pub fn title(&self, n: usize) {
+        if self.style == Style::Quiet {
+            return;
+        }
+        if self.style == Style::Json {
+            self.write(&format!(
+                "{{ \"type\": \"suite\", \"event\": \"started\", \"test_count\": {n} }}\n"
+            ));
+            return;
+        }
         let s = if n == 1 { "" } else { "s" };
         self.write(&format!("\nrunning {n} test{s}\n"));
     }
 
+    fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
+        self.tally
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// A trial with the ignored flag, not run (`--ignored` / `--include-ignored` run it).
     pub fn not_run(&self, name: &str) {
-        self.tally.lock().unwrap().ignored += 1;
-        let text = if self.terse {
-            self.paint(Mark::Skip, "i")
-        } else {
-            format!(
+        self.tally().ignored += 1;
+        let text = match self.style {
+            Style::Quiet => return,
+            Style::Terse if self.live_total.is_some() => return self.progress(),
+            Style::Terse => self.paint(Mark::Skip, "i"),
+            Style::Pretty => format!(
                 "test {name:<w$} ... {}\n",
                 self.paint(Mark::Skip, "ignored"),
                 w = self.name_width
-            )
+            ),
+            Style::Json => return self.json_test(name, "ignored", ""),
         };
         self.write(&text);
+    }
+
+    /// Cases an interrupted run did not run: one line (JSON: an `ignored` event each).
+    pub fn interrupted(&self, names: &[&str], reason: &str) {
+        self.tally().ignored += names.len();
+        match self.style {
+            Style::Json => {
+                let extra = format!(", \"message\": {}", json_string(reason));
+                for name in names {
+                    self.json_test(name, "ignored", &extra);
+                }
+            }
+            Style::Quiet => {}
+            Style::Pretty | Style::Terse if !names.is_empty() => {
+                let s = if names.len() == 1 { "" } else { "s" };
+                self.write(&format!(
+                    "\n{}\n",
+                    self.paint(
+                        Mark::Skip,
+                        &format!("{} case{s} not run: {reason}", names.len())
+                    )
+                ));
+            }
+            Style::Pretty | Style::Terse => {}
+        }
     }
 
     /// One finished case; `failure` is the full message of a failed one.
     pub fn finished(&self, name: &str, report: &CaseReport, failure: Option<String>) {
         let mark = Mark::of(report);
         {
-            let mut t = self.tally.lock().unwrap();
+            let mut t = self.tally();
             match mark {
                 Mark::Pass | Mark::BugNotSeen => t.passed += 1,
                 Mark::Fail => t.failed += 1,
                 Mark::Skip => t.ignored += 1,
                 Mark::KnownBug => t.known_bugs += 1,
             }
-            if let Some(msg) = failure {
-                t.failures.push((name.to_string(), msg));
+            if let Some(msg) = &failure {
+                t.failures.push((name.to_string(), msg.clone()));
             }
         }
-        let text = if self.terse {
-            self.paint(mark, &mark.terse().to_string())
-        } else {
-            format!(
+        let text = match self.style {
+            Style::Quiet => return,
+            Style::Terse if self.live_total.is_some() => return self.progress(),
+            Style::Terse => self.paint(mark, &mark.terse().to_string()),
+            Style::Pretty => format!(
                 "test {name:<w$} ... {}\n",
                 self.paint(mark, &pretty(mark, report)),
                 w = self.name_width
-            )
+            ),
+            Style::Json => {
+                let (event, extra) = match mark {
+                    Mark::Pass | Mark::BugNotSeen => ("ok", String::new()),
+                    // As libtest-mimic wrote a failure's message.
+                    Mark::Fail => (
+                        "failed",
+                        format!(
+                            ", \"stdout\": {}",
+                            json_string(&format!("Error: \"{}\"\n", failure.unwrap_or_default()))
+                        ),
+                    ),
+                    Mark::Skip | Mark::KnownBug => (
+                        "ignored",
+                        format!(", \"message\": {}", json_string(&pretty(mark, report))),
+                    ),
+                };
+                return self.json_test(name, event, &extra);
+            }
         };
         self.write(&text);
     }
@@ -204,8 +314,26 @@ impl Console {
     /// The failures in full, then libtest's `test result:` line (with the known kernel bugs
     /// between the ignored and the measured count when there are any).
     pub fn finish(&self, filtered_out: usize, elapsed: Duration) {
-        let t = self.tally.lock().unwrap();
+        let t = self.tally();
+        if self.style == Style::Json {
+            let event = if t.failed > 0 { "failed" } else { "ok" };
+            self.write(&format!(
+                "{{ \"type\": \"suite\", \"event\": \"{event}\", \"passed\": {}, \"failed\": {}, \
+                 \"ignored\": {}, \"measured\": 0, \"filtered_out\": {filtered_out}, \"exec_time\": {} }}\n",
+                t.passed,
+                t.failed,
+                t.ignored + t.known_bugs,
+                elapsed.as_secs_f64()
+            ));
+            return;
+        }
         let mut text = String::new();
+        if self.live_total.is_some() {
+            text.push('\n');
+        }
+        if self.style == Style::Quiet && t.failures.is_empty() {
+            return;
+        }
         if !t.failures.is_empty() {
             text.push_str("\nfailures:\n\n");
             for (name, msg) in &t.failures {
@@ -215,6 +343,11 @@ impl Console {
             for (name, _) in &t.failures {
                 text.push_str(&format!("    {name}\n"));
             }
+        }
+        if self.style == Style::Quiet {
+            text.push('\n');
+            self.write(&text);
+            return;
         }
         let verdict = if t.failed > 0 {
             self.paint(Mark::Fail, "FAILED")
@@ -235,6 +368,21 @@ impl Console {
         ));
         self.write(&text);
     }
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// `--list`: libtest's lines, `ID: test`.
+pub(crate) fn list(names: &[&str]) {
+    let mut text = String::new();
+    for n in names {
+        text.push_str(n);
+        text.push_str(": test\n");
+    }
+    crate::output::out(&text);
 }
 
 #[cfg(test)]
@@ -263,7 +411,8 @@ mod tests {
         let cap = Captured::default();
         let run = sample_run();
         let width = run.results.iter().map(|r| r.id.len()).max().unwrap();
-        let con = Console::with_output(Box::new(cap.clone()), terse, color, width);
+        let style = if terse { Style::Terse } else { Style::Pretty };
+        let con = Console::with_output(Box::new(cap.clone()), style, color, width);
         con.title(run.results.len() + 1);
         con.not_run("alpha::slow");
         for r in &run.results {
@@ -327,10 +476,48 @@ mod tests {
         assert!(text.contains("\x1b[33mi\x1b[0m"), "{text:?}");
     }
 
+    /// libtest's JSON events, one object a line, every one valid JSON.
+    #[test]
+    fn json_events_as_libtest_writes_them() {
+        let cap = Captured::default();
+        let con = Console::with_output(Box::new(cap.clone()), Style::Json, false, 4);
+        con.title(4);
+        con.not_run("a::slow");
+        con.finished("a::ok", &CaseReport::pass("p"), None);
+        con.finished(
+            "a::bad",
+            &CaseReport::fail("f"),
+            Some("expected 0, got \"1\"".into()),
+        );
+        con.interrupted(&["a::left"], "run interrupted by SIGINT");
+        con.finish(2, Duration::from_millis(500));
+        let text = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
+        let events: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert_eq!(events.len(), 1 + 2 * 4 + 1, "{text}");
+        assert_eq!(events[0]["test_count"], 4);
+        assert_eq!(events[6]["event"], "failed");
+        assert_eq!(events[6]["stdout"], "Error: \"expected 0, got \"1\"\"\n");
+        assert_eq!(events[8]["message"], "run interrupted by SIGINT");
+        let end = &events[9];
+        assert_eq!(
+            (
+                &end["event"],
+                &end["passed"],
+                &end["failed"],
+                &end["ignored"],
+                &end["filtered_out"]
+            ),
+            (&"failed".into(), &1.into(), &1.into(), &2.into(), &2.into())
+        );
+    }
+
     #[test]
     fn no_known_bugs_keeps_libtests_result_line() {
         let cap = Captured::default();
-        let con = Console::with_output(Box::new(cap.clone()), true, false, 4);
+        let con = Console::with_output(Box::new(cap.clone()), Style::Terse, false, 4);
         con.finished("a::b", &CaseReport::pass("p"), None);
         con.finish(0, Duration::from_millis(10));
         let text = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();

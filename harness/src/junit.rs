@@ -27,6 +27,10 @@ pub fn to_junit(run: &RunRecord) -> Report {
                 .iter()
                 .map(|(k, v)| quick_junit::Property::new(k.as_str(), v.as_str())),
         );
+        // junit-10.xsd's own attribute for where the suite ran.
+        if let Some((_, host)) = run.properties.iter().find(|(k, _)| k == "hostname") {
+            suite.extra.insert("hostname".into(), host.as_str().into());
+        }
         for r in results {
             let body = describe(r);
             let status = match r.report.status {
@@ -78,11 +82,26 @@ pub fn to_junit(run: &RunRecord) -> Report {
             if !out.is_empty() {
                 case.set_system_out(out);
             }
+            if !r.report.kernel_lines().is_empty() {
+                case.set_system_err(kernel_log_text(r.report.kernel_lines()));
+            }
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);
     }
     report
+}
+
+/// The kernel log lines of a case, for `<system-err>`.
+fn kernel_log_text(lines: &[String]) -> String {
+    let mut s = String::from(
+        "kernel log while this case ran (/dev/kmsg; with --test-threads > 1 also the lines of the cases running beside it):\n",
+    );
+    for l in lines {
+        s.push_str(l);
+        s.push('\n');
+    }
+    s
 }
 
 /// The full text of one result: summary, details, notes, seed section, where the case is

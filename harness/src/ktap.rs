@@ -29,6 +29,9 @@ pub fn to_ktap(run: &RunRecord) -> String {
         for (j, r) in results.iter().enumerate() {
             let n = j + 1;
             let name = one_line(&r.id);
+            for l in r.report.kernel_lines() {
+                let _ = writeln!(out, "    # kernel: {}", one_line(l));
+            }
             match r.report.status {
                 Status::Pass => {
                     for note in &r.report.notes {
@@ -67,6 +70,14 @@ pub fn to_ktap(run: &RunRecord) -> String {
                     for line in r.report.details.iter().chain(r.report.notes.iter()) {
                         for l in line.lines() {
                             let _ = writeln!(out, "    # {l}");
+                        }
+                    }
+                    // What the case printed (a panic's message and backtrace), as JUnit keeps
+                    // it in system-out.
+                    if !r.output.trim().is_empty() {
+                        let _ = writeln!(out, "    # output:");
+                        for l in r.output.trim_end().lines() {
+                            let _ = writeln!(out, "    #   {l}");
                         }
                     }
                     if let Some(at) = &r.location {
@@ -188,6 +199,20 @@ not ok 2 beta
         );
         assert!(
             text.contains("# Totals: pass:1 fail:0 xfail:1 xpass:0 skip:0 error:0\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_failed_case_keeps_its_output_as_junit_does() {
+        let mut run = sample_run();
+        run.results[3].output =
+            "thread 'main' panicked at x.rs:1:1:\nboom\nstack backtrace:\n   0: f\n".into();
+        let text = to_ktap(&run);
+        assert!(
+            text.contains(
+                "    # error: timed out after 30 s and was killed\n    # output:\n    #   thread 'main' panicked at x.rs:1:1:\n    #   boom\n    #   stack backtrace:\n    #      0: f\n    # rerun: "
+            ),
             "{text}"
         );
     }

@@ -6,14 +6,23 @@
 
 pub mod cli;
 mod console;
+pub mod interrupt;
 pub mod junit;
+pub mod kcidb;
+pub mod kmsg;
 pub mod ktap;
 mod listing;
 pub mod outcome;
+pub mod output;
+mod reports;
+pub mod rerun;
 pub mod result;
 pub mod runner;
+mod select;
+mod summary;
 
 pub use cli::HarnessArgs;
 pub use outcome::{judge, AltKind, Alternative, Expected, Judgement, Outcome};
-pub use result::{CaseReport, CaseResult, KnownBug, RunRecord, Status};
+pub use rerun::RerunSpec;
+pub use result::{CaseReport, CaseResult, KernelLog, KnownBug, RunRecord, Status};
 pub use runner::{Case, CaseContext, RunPlan};

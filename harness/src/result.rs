@@ -40,7 +40,21 @@ pub struct CaseReport {
     pub notes: Vec<String>,
     /// The documented kernel bug this case knows of on this kernel, seen or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub known_bug: Option<KnownBug>,
+    /// Boxed: reports travel as the error of every check (`Step`), so they stay small.
+    pub known_bug: Option<Box<KnownBug>>,
+    /// What the kernel logged while the case ran (live only; boxed like the known bug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_log: Option<Box<KernelLog>>,
+}
+
+/// The kernel log lines of one case (/dev/kmsg, dmesg format, possibly capped) and the
+/// sequence numbers of the first and last record it saw, so that the run can tell the lines
+/// logged outside every case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelLog {
+    pub lines: Vec<String>,
+    pub first_seq: u64,
+    pub last_seq: u64,
 }
 
 impl CaseReport {
@@ -51,6 +65,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
+            kernel_log: None,
         }
     }
     pub fn fail(summary: impl Into<String>) -> Self {
@@ -60,6 +75,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
+            kernel_log: None,
         }
     }
     pub fn skip(reason: impl Into<String>) -> Self {
@@ -69,6 +85,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
+            kernel_log: None,
         }
     }
     pub fn error(summary: impl Into<String>) -> Self {
@@ -78,6 +95,7 @@ impl CaseReport {
             details: vec![],
             notes: vec![],
             known_bug: None,
+            kernel_log: None,
         }
     }
     /// The case met the documented kernel bug `bug` where it is known; `summary` says what it
@@ -88,10 +106,11 @@ impl CaseReport {
             summary: summary.into(),
             details: vec![],
             notes: vec![],
-            known_bug: Some(KnownBug {
+            known_bug: Some(Box::new(KnownBug {
                 bug: bug.into(),
                 seen: true,
-            }),
+            })),
+            kernel_log: None,
         }
     }
     /// The kernel is one where `bug` is known, but this case did not see it: the report keeps
@@ -101,7 +120,7 @@ impl CaseReport {
         self.notes.push(format!(
             "known kernel bug not seen: {bug}; it may be fixed in this kernel"
         ));
-        self.known_bug = Some(KnownBug { bug, seen: false });
+        self.known_bug = Some(Box::new(KnownBug { bug, seen: false }));
         self
     }
     /// The bug text when this case saw a known kernel bug (also after `--strict` made it a
@@ -138,6 +157,14 @@ impl CaseReport {
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
+    }
+    pub fn with_kernel_log(mut self, log: KernelLog) -> Self {
+        self.kernel_log = Some(Box::new(log));
+        self
+    }
+    /// The kernel log lines of the case (none when nothing was logged or not watched).
+    pub fn kernel_lines(&self) -> &[String] {
+        self.kernel_log.as_ref().map_or(&[], |k| &k.lines)
     }
 }
 

@@ -1,16 +1,19 @@
-//! Listing, running and reporting as separate stages. The parent turns cases into
-//! libtest-mimic trials; each trial runs its case in a child process of this same binary
-//! (`--child-case ID`) under a timeout, so a crash, hang or leaked kernel state stays with
-//! one case. The reporters only ever see the collected `RunRecord`.
+//! Listing, running and reporting as separate stages. The parent selects the cases, runs each
+//! in a child process of this same binary (`--child-case ID`) under a timeout, on a pool of
+//! `--test-threads` workers, so a crash, hang or leaked kernel state stays with one case. The
+//! reporters only ever see the collected `RunRecord`. A signal stops the run early
+//! (`interrupt`), and the report files appear complete or not at all (`reports`).
 
 use crate::cli::HarnessArgs;
 use crate::console::Console;
+use crate::output::{err_line, out, out_line};
+use crate::reports::Staging;
+use crate::rerun::RerunSpec;
 use crate::result::{CaseReport, CaseResult, RunRecord, Status};
-use libtest_mimic::{Completion, Failed, Trial};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 /// What a case body gets from the runner.
@@ -54,18 +57,27 @@ pub struct RunPlan {
     pub properties: Vec<(String, String)>,
     /// Lines printed first, e.g. "no KVM: /dev/kvm: ENOENT" or the simulated-kernel marker.
     pub banner: Vec<String>,
-    /// Options a rerun of one case needs (backend, generation, ...), after the program.
-    pub rerun_args: Vec<String>,
+    /// What a rerun of one case needs from the suites (backend, generation, device, ...); the
+    /// harness adds its own options and the seed.
+    pub rerun: RerunSpec,
     /// Why the run cannot really be done (e.g. no usable KVM): the cases still run (they skip
     /// with the reason) and the reports are complete, but the run then exits 2 with this line.
     pub unusable: Option<String>,
+    /// Watch the kernel log (/dev/kmsg) over the run: the lines logged outside every case go to
+    /// the summary (live runs; each case attaches its own lines).
+    pub kernel_log: bool,
 }
+
+/// Why a case marked ignored did not run.
+const NOT_RUN_IGNORED: &str =
+    "not run by default (a slow case marked ignored); --include-ignored runs it";
 
 const RESULT_MARKER: &str = "@@kvm-conformance-result@@ ";
 
 /// Run the plan as the command line says and return the process exit status:
-/// 0 nothing failed, 1 a case failed, 2 the run itself could not be done. A known kernel bug
-/// is not a failure unless `--strict`.
+/// 0 nothing failed, 1 a case failed, 2 the run itself could not be done, 128+N the run was
+/// interrupted by signal N (its reports are still complete). A known kernel bug is not a
+/// failure unless `--strict`.
 pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
     let seed = args.seed.unwrap_or_else(random_seed);
     let ctx = CaseContext {
@@ -73,6 +85,14 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         proptest_cases: args.proptest_cases,
         isolated: !args.in_process,
     };
+    // Set in the child processes too: a property prints its rerun line itself.
+    crate::rerun::set(
+        crate::rerun::prefix(args, &plan.rerun, seed),
+        plan.cases
+            .iter()
+            .filter(|c| c.ignored)
+            .map(|c| c.id.clone()),
+    );
 
     if let Some(id) = &args.child_case {
         return run_child(&plan, id, &ctx);
@@ -80,12 +100,36 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
     if let Err(e) = check_unique_ids(&plan.cases) {
         return fail_run(&e);
     }
+    let mut libtest = args.libtest.clone();
+    crate::select::unquote(&mut libtest);
+    if let Err(e) = crate::select::check_threads(&libtest) {
+        return fail_run(&e);
+    }
+    let selected = match crate::select::select(&libtest, &plan.cases) {
+        Ok(s) => s,
+        Err(e) => return fail_run(&e),
+    };
+    let cases: Vec<Case> = selected
+        .into_iter()
+        .filter(|c| args.shard.is_none_or(|s| s.contains(&c.id)))
+        .cloned()
+        .collect();
+    let filtered_out = plan.cases.len() - cases.len();
+    if libtest.list {
+        if args.locations {
+            crate::listing::with_locations(&cases);
+        } else {
+            let names: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+            crate::console::list(&names);
+        }
+        return ExitCode::SUCCESS;
+    }
 
-    let listing = args.libtest.list;
-    let mut run_dir = None;
-    if !listing && !args.no_reports {
-        match create_run_dir(&args.report_dir, &plan) {
-            Ok(d) => run_dir = Some(d),
+    crate::interrupt::watch();
+    let mut staging = None;
+    if !args.no_reports {
+        match Staging::create(&args.report_dir, &run_id(&plan)) {
+            Ok(s) => staging = Some(s),
             Err(e) => {
                 return fail_run(&format!(
                     "cannot write reports to {}: {e}",
@@ -95,122 +139,141 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         }
     }
 
+    // KTAP and JSON own stdout; the other lines go to stderr then.
+    let json = libtest.format == Some(libtest_mimic::FormatSetting::Json) && !libtest.quiet;
     let say = |line: &str| {
-        if args.ktap {
-            eprintln!("{line}")
+        if args.ktap || json {
+            err_line(line)
         } else {
-            println!("{line}")
+            out_line(line)
         }
     };
-    if !listing {
-        for b in &plan.banner {
-            say(b);
+    // -q: nothing but the closing line when all is well (and the banner lines that say what
+    // the results are not: simulated, emulated, no KVM).
+    let quiet = libtest.quiet;
+    for b in &plan.banner {
+        say(b);
+    }
+    let mut kernel_log = None;
+    if plan.kernel_log {
+        match crate::kmsg::Cursor::at_end() {
+            Ok(c) => kernel_log = Some(c),
+            Err(e) => say(&format!(
+                "kernel log: {e}: the cases run without their kernel log"
+            )),
         }
+    }
+    if !quiet {
+        say(&crate::summary::banner(
+            &plan.name,
+            &plan.properties,
+            cases.len(),
+        ));
         say(&format!("seed: {seed} (rerun with --seed {seed})"));
+    }
+    if let Some(s) = args.shard {
+        if cases.is_empty() {
+            say(&format!(
+                "shard {}/{}: none of the selected cases falls in this shard",
+                s.index, s.count
+            ));
+        }
     }
 
     let started = SystemTime::now();
     let clock = Instant::now();
-    let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
-    let rerun_prefix = rerun_prefix(&plan.rerun_args, seed);
-    let cases: Vec<Case> = plan
-        .cases
-        .iter()
-        .filter(|c| args.shard.is_none_or(|s| s.contains(&c.id)))
-        .cloned()
-        .collect();
-    if listing && args.locations {
-        for line in crate::listing::with_locations(&args.libtest, &cases) {
-            println!("{line}");
-        }
-        return ExitCode::SUCCESS;
-    }
-    let order: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
-    let mut libtest = args.libtest.clone();
-    // Pretty and terse go through our console (libtest-mimic's printer has no known-bug
-    // outcome); KTAP owns stdout. libtest-mimic's own lines then go nowhere.
-    let console = if args.ktap || listing {
+    let console = if args.ktap {
         None
     } else {
-        let probe: Vec<Trial> = cases
-            .iter()
-            .map(|c| Trial::test(c.id.clone(), || Ok(())).with_ignored_flag(c.ignored))
-            .collect();
-        let shown: Vec<&Trial> = probe
-            .iter()
-            .filter(|t| !libtest.is_filtered_out(t))
-            .collect();
-        let names: Vec<&str> = shown.iter().map(|t| t.name()).collect();
+        let names: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         match Console::new(&libtest, &names) {
-            Ok(Some(con)) => {
-                con.title(shown.len());
-                for t in shown.iter().filter(|t| libtest.is_ignored(t)) {
-                    con.not_run(t.name());
-                }
-                Some((con, probe.len() - shown.len()))
-            }
-            Ok(None) => None,
+            Ok(con) => Some(con),
             Err(e) => return fail_run(&format!("cannot write the log file: {e}")),
         }
     };
-    if args.ktap || console.is_some() {
-        libtest.logfile = Some("/dev/null".into());
+    if let Some(con) = &console {
+        con.title(cases.len());
     }
-    let console = console.map(|(con, filtered_out)| (Arc::new(con), filtered_out));
-    let trials = cases
-        .into_iter()
-        .map(|case| {
-            let results = Arc::clone(&results);
-            let console = console.as_ref().map(|(con, _)| Arc::clone(con));
-            let args = args.clone();
-            let rerun = format!("{rerun_prefix} --exact '{}'", case.id);
-            let ignored = case.ignored;
-            Trial::ignorable_test(case.id.clone(), move || {
-                let t = Instant::now();
-                let (report, output) = if args.in_process {
-                    (run_body(&case, &ctx), String::new())
-                } else {
-                    run_in_child(&args, &case, &ctx)
-                };
-                let report = if args.strict { report.strict() } else { report };
-                let failure = failure_message(&report, &output, case.location.as_deref(), &rerun);
-                if let Some(con) = &console {
-                    con.finished(&case.id, &report, failure.clone());
-                }
-                let outcome = to_trial_outcome(&report, failure);
-                results.lock().unwrap().push(CaseResult {
-                    id: case.id.clone(),
-                    suite: case.suite.clone(),
-                    seed_section: case.seed_section.clone(),
-                    location: case.location.clone(),
-                    report,
-                    duration: t.elapsed(),
-                    output,
-                    rerun,
-                });
-                outcome
-            })
-            .with_ignored_flag(ignored)
-        })
-        .collect();
-
-    let conclusion = libtest_mimic::run(&libtest, trials);
-    if listing {
-        return ExitCode::SUCCESS;
-    }
-    if let Some((con, filtered_out)) = &console {
-        con.finish(*filtered_out, clock.elapsed());
+    let results: Mutex<Vec<CaseResult>> = Mutex::default();
+    let record_result = |r: CaseResult| {
+        results
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(r)
+    };
+    let (to_run, not_run): (Vec<Case>, Vec<Case>) = cases
+        .iter()
+        .cloned()
+        .partition(|c| !libtest.is_ignored(&crate::select::trial(c)));
+    for case in &not_run {
+        if let Some(con) = &console {
+            con.not_run(&case.id);
+        }
+        let why = if libtest.bench {
+            "not run with --bench (these cases are tests, not benchmarks)"
+        } else {
+            NOT_RUN_IGNORED
+        };
+        record_result(unrun(case, why));
     }
 
-    let mut collected = std::mem::take(&mut *results.lock().unwrap());
-    collected.sort_by_key(|r| order.iter().position(|id| id == &r.id));
+    let execute = |case: &Case| {
+        let t = Instant::now();
+        let (report, output) = if args.in_process {
+            (run_body(case, &ctx), String::new())
+        } else {
+            run_in_child(args, case, &ctx)
+        };
+        let report = if args.strict { report.strict() } else { report };
+        let rerun = crate::rerun::command(&case.id);
+        let failure = failure_message(&report, &output, case.location.as_deref(), &rerun);
+        if let Some(con) = &console {
+            con.finished(&case.id, &report, failure);
+        }
+        record_result(CaseResult {
+            id: case.id.clone(),
+            suite: case.suite.clone(),
+            seed_section: case.seed_section.clone(),
+            location: case.location.clone(),
+            report,
+            duration: t.elapsed(),
+            output,
+            rerun,
+        });
+    };
+    let threads = libtest
+        .test_threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let left = run_pool(threads, to_run, &execute);
+    let interrupted = crate::interrupt::interrupted();
+    if let Some(sig) = interrupted {
+        let reason = crate::interrupt::reason(sig);
+        if let Some(con) = &console {
+            let names: Vec<&str> = left.iter().map(|c| c.id.as_str()).collect();
+            con.interrupted(&names, &reason);
+        }
+        for case in &left {
+            record_result(unrun(case, &reason));
+        }
+    }
+    if let Some(con) = &console {
+        con.finish(filtered_out, clock.elapsed());
+    }
+
+    let order: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    let mut collected = results.into_inner().unwrap_or_else(PoisonError::into_inner);
+    collected.sort_by_key(|r| order.iter().position(|id| *id == r.id));
+    let mut properties = plan.properties.clone();
+    if let Ok(u) = nix::sys::utsname::uname() {
+        properties.push((
+            "hostname".into(),
+            u.nodename().to_string_lossy().into_owned(),
+        ));
+    }
+    properties.push(("seed".into(), seed.to_string()));
     let record = RunRecord {
         name: plan.name.clone(),
-        properties: {
-            let mut p = plan.properties.clone();
-            p.push(("seed".into(), seed.to_string()));
-            p
-        },
+        properties,
         suites: plan.suites.clone(),
         results: collected,
         started,
@@ -218,9 +281,17 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         banner: plan.banner.clone(),
     };
 
+    // The kernel log lines no case saw (between cases, before the first, after the last).
+    let outside = lines_outside_cases(
+        kernel_log
+            .as_mut()
+            .map(|c| c.read_new())
+            .unwrap_or_default(),
+        &record.results,
+    );
     let ktap = crate::ktap::to_ktap(&record);
     if args.ktap {
-        print!("{ktap}");
+        out(&ktap);
     }
     let c = record.counts();
     let mut summary = vec![format!(
@@ -231,6 +302,21 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         c.skipped
     )];
     summary.extend(known_bug_lines(&record, args.strict));
+    if !outside.is_empty() {
+        summary.push(format!(
+            "kernel log: {} lines outside any case (in summary.txt)",
+            outside.len()
+        ));
+    }
+    if let Some(sig) = interrupted {
+        let n = left.len();
+        let s = if n == 1 { "" } else { "s" };
+        summary.push(format!(
+            "{}: {n} case{s} not run (reported as skipped); exit status {}",
+            crate::interrupt::reason(sig),
+            128 + sig as i32
+        ));
+    }
     let mut detail = format!("{:.2} s", record.duration.as_secs_f64());
     if c.errors > 0 {
         detail.push_str(&format!(
@@ -238,30 +324,169 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
             c.errors
         ));
     }
-    if let Some(dir) = &run_dir {
-        match write_reports(dir, &args.report_dir, &record, &ktap, &summary) {
-            Ok(()) => detail.push_str(&format!("; reports in {}", dir.display())),
-            Err(e) => {
-                return fail_run(&format!("cannot write reports to {}: {e}", dir.display()));
-            }
+    let mut report_error = None;
+    if let Some(staging) = staging {
+        let xml = crate::junit::to_xml(&record).map_err(|e| e.to_string());
+        match xml.and_then(|xml| {
+            let run_id = staging
+                .final_dir()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let kcidb = crate::kcidb::to_json(&record, &args.kcidb_origin, &run_id);
+            let kcidb = serde_json::to_string_pretty(&kcidb).map_err(|e| e.to_string())? + "\n";
+            staging.publish(&[
+                ("junit.xml", xml.into_bytes()),
+                ("results.ktap", ktap.into_bytes()),
+                ("kcidb.json", kcidb.into_bytes()),
+                (
+                    "summary.txt",
+                    summary_text(&record, &summary, &outside).into_bytes(),
+                ),
+            ])
+        }) {
+            Ok(dir) => detail.push_str(&format!("; reports in {}", dir.display())),
+            Err(e) => report_error = Some(e),
         }
     }
     summary.push(detail);
-    for line in &summary {
-        say(line);
+    if !quiet && !args.ktap && !json {
+        for line in crate::summary::end_of_run(&record) {
+            say(&line);
+        }
+    }
+    for (i, line) in summary.iter().enumerate() {
+        // -q: the detail line (time, report directory) is the last one.
+        if !(quiet && i + 1 == summary.len()) {
+            say(line);
+        }
+    }
+    if let Some(sig) = interrupted {
+        if let Some(e) = &report_error {
+            err_line(&format!("kvm-conformance: {e}"));
+        }
+        return ExitCode::from(128u8.saturating_add(sig as u8));
+    }
+    if let Some(e) = &report_error {
+        return fail_run(e);
     }
     if let Some(reason) = &plan.unusable {
         return fail_run(reason);
     }
-    if conclusion.has_failed() || c.failed + c.errors > 0 {
+    if c.failed + c.errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
 }
 
+/// Run `cases` on `threads` workers until they are done or the run is interrupted; the cases
+/// no worker started (after a signal) come back. Each worker waits for the case process it
+/// started before it takes the next one: the process's parent-death signal follows the thread
+/// that started it.
+fn run_pool(threads: usize, cases: Vec<Case>, execute: &(dyn Fn(&Case) + Sync)) -> Vec<Case> {
+    let workers = threads.clamp(1, cases.len().max(1));
+    let queue = Mutex::new(cases.into_iter());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                if crate::interrupt::interrupted().is_some() {
+                    return;
+                }
+                let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+                match next {
+                    Some(case) => execute(&case),
+                    None => return,
+                }
+            });
+        }
+    });
+    queue
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .collect()
+}
+
+/// The result of a case that did not run.
+fn unrun(case: &Case, why: &str) -> CaseResult {
+    CaseResult {
+        id: case.id.clone(),
+        suite: case.suite.clone(),
+        seed_section: case.seed_section.clone(),
+        location: case.location.clone(),
+        report: CaseReport::skip(why),
+        duration: Duration::ZERO,
+        output: String::new(),
+        rerun: crate::rerun::command(&case.id),
+    }
+}
+
+/// `20261122T030512Z-live-4242`: sortable, and unique per process.
+fn run_id(plan: &RunPlan) -> String {
+    let backend = plan
+        .properties
+        .iter()
+        .find(|(k, _)| k == "backend")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("run");
+    format!(
+        "{}-{}-{}",
+        utc_stamp(SystemTime::now()),
+        backend,
+        std::process::id()
+    )
+}
+
+/// summary.txt: the closing lines, then every failure and known kernel bug in full.
+fn summary_text(record: &RunRecord, summary: &[String], kernel_log_outside: &[String]) -> String {
+    let mut text = summary.join("\n");
+    text.push('\n');
+    if !kernel_log_outside.is_empty() {
+        text.push_str("\nKERNEL LOG OUTSIDE ANY CASE\n");
+        for l in kernel_log_outside {
+            text.push_str(l);
+            text.push('\n');
+        }
+    }
+    for r in record
+        .results
+        .iter()
+        .filter(|r| matches!(r.report.status, Status::Fail | Status::Error))
+    {
+        text.push_str(&format!("\nFAILED {}\n{}", r.id, crate::junit::describe(r)));
+    }
+    for r in record
+        .results
+        .iter()
+        .filter(|r| r.report.status == Status::KnownBug)
+    {
+        text.push_str(&format!(
+            "\nKNOWN KERNEL BUG {}\n{}",
+            r.id,
+            crate::junit::describe(r)
+        ));
+    }
+    text
+}
+
+/// The kernel log records of the whole run that no case saw, as dmesg lines.
+fn lines_outside_cases(records: Vec<crate::kmsg::Record>, results: &[CaseResult]) -> Vec<String> {
+    records
+        .into_iter()
+        .filter(|line| {
+            !results.iter().any(|r| {
+                r.report
+                    .kernel_log
+                    .as_ref()
+                    .is_some_and(|k| (k.first_seq..=k.last_seq).contains(&line.seq))
+            })
+        })
+        .map(|line| line.line())
+        .collect()
+}
+
 fn fail_run(reason: &str) -> ExitCode {
-    eprintln!("kvm-conformance: {reason}");
+    err_line(&format!("kvm-conformance: {reason}"));
     ExitCode::from(2)
 }
 
@@ -312,18 +537,6 @@ pub(crate) fn known_bug_lines(record: &RunRecord, strict: bool) -> Vec<String> {
     lines
 }
 
-fn to_trial_outcome(report: &CaseReport, failure: Option<String>) -> Result<Completion, Failed> {
-    match report.status {
-        Status::Pass => Ok(Completion::Completed),
-        Status::Skip => Ok(Completion::ignored_with(&report.summary)),
-        Status::KnownBug => Ok(Completion::ignored_with(format!(
-            "known kernel bug: {}",
-            report.bug_seen().unwrap_or(&report.summary)
-        ))),
-        Status::Fail | Status::Error => Err(failure.unwrap_or_default().into()),
-    }
-}
-
 /// The console text of a failed case: summary, details, notes, output, where the case is
 /// defined, rerun command.
 fn failure_message(
@@ -370,18 +583,31 @@ fn run_body(case: &Case, ctx: &CaseContext) -> CaseReport {
 
 /// The child side: run one case and print its result for the parent.
 fn run_child(plan: &RunPlan, id: &str, ctx: &CaseContext) -> ExitCode {
+    if let Err(e) = crate::interrupt::tie_to_runner() {
+        return fail_run(&e);
+    }
     let Some(case) = plan.cases.iter().find(|c| c.id == id) else {
         return fail_run(&format!("no case with id {id}"));
     };
+    // A panic's backtrace goes into the case's output (JUnit system-out, KTAP diagnostics),
+    // whether or not RUST_BACKTRACE is set.
+    std::panic::set_hook(Box::new(|info| {
+        let trace = std::backtrace::Backtrace::force_capture();
+        err_line(&format!("{info}\nstack backtrace:\n{trace}"));
+    }));
     let report = run_body(case, ctx);
-    let json = serde_json::to_string(&report).expect("a CaseReport always serialises");
-    println!("\n{RESULT_MARKER}{json}");
+    let json = serde_json::to_string(&report).unwrap_or_else(|e| {
+        format!(r#"{{"status":"Error","summary":"the result does not serialise: {e}","details":[],"notes":[]}}"#)
+    });
+    out(&format!("\n{RESULT_MARKER}{json}\n"));
     ExitCode::SUCCESS
 }
 
-/// The parent side: start the child, collect its merged stdout/stderr, enforce the timeout.
+/// The parent side: start the child in a process group of its own, collect its merged
+/// stdout/stderr, enforce the timeout, and kill its whole group when it ends.
 fn run_in_child(args: &HarnessArgs, case: &Case, ctx: &CaseContext) -> (CaseReport, String) {
-    let spawned = (|| -> std::io::Result<(std::process::Child, mpsc::Receiver<Vec<u8>>)> {
+    type Started = Option<(std::process::Child, mpsc::Receiver<Vec<u8>>)>;
+    let spawned = (|| -> std::io::Result<Started> {
         let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
         let exe = std::env::current_exe()?;
         let mut cmd = match &args.child_runner {
@@ -398,24 +624,39 @@ fn run_in_child(args: &HarnessArgs, case: &Case, ctx: &CaseContext) -> (CaseRepo
             .arg(&case.id)
             .arg("--seed")
             .arg(ctx.seed.to_string())
+            .env(
+                crate::interrupt::RUNNER_PID_ENV,
+                std::process::id().to_string(),
+            )
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::from(wr.try_clone()?))
             .stderr(Stdio::from(wr));
         if let Some(n) = ctx.proptest_cases {
             cmd.arg("--proptest-cases").arg(n.to_string());
         }
-        let child = cmd.spawn()?;
+        let child = crate::interrupt::spawn(&mut cmd)?;
         drop(cmd); // our copies of the pipe's write end: EOF must come when the child exits
+        let Some(child) = child else {
+            return Ok(None);
+        };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             let _ = std::fs::File::from(rd).read_to_end(&mut buf);
             let _ = tx.send(buf);
         });
-        Ok((child, rx))
+        Ok(Some((child, rx)))
     })();
     let (mut child, rx) = match spawned {
-        Ok(x) => x,
+        Ok(Some(x)) => x,
+        Ok(None) => {
+            // Only a signal keeps a case from starting.
+            let why = crate::interrupt::interrupted()
+                .map(crate::interrupt::reason)
+                .unwrap_or_else(|| "run interrupted".into());
+            return (CaseReport::skip(why), String::new());
+        }
         Err(e) => {
             let hint = if e.raw_os_error() == Some(nix::libc::ENOEXEC) {
                 " (running under an emulator without binfmt_misc? use --in-process or --child-runner)"
@@ -433,13 +674,16 @@ fn run_in_child(args: &HarnessArgs, case: &Case, ctx: &CaseContext) -> (CaseRepo
     let (output, timed_out) = match rx.recv_timeout(timeout) {
         Ok(out) => (out, false),
         Err(_) => {
-            let _ = child.kill();
+            crate::interrupt::kill_group(child.id());
             (
                 rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default(),
                 true,
             )
         }
     };
+    // Whatever the case left running in its group goes with it.
+    crate::interrupt::kill_group(child.id());
+    crate::interrupt::forget(child.id());
     let status = child.wait();
     let text = String::from_utf8_lossy(&output).into_owned();
     let (printed, result_json) = match text.rfind(RESULT_MARKER) {
@@ -449,6 +693,16 @@ fn run_in_child(args: &HarnessArgs, case: &Case, ctx: &CaseContext) -> (CaseRepo
         ),
         None => (text.trim_end().to_string(), None),
     };
+    if let (None, Some(sig)) = (result_json, crate::interrupt::interrupted()) {
+        // Killed by the runner on the signal: not judged, like the cases not started.
+        return (
+            CaseReport::skip(format!(
+                "{} (stopped while it ran)",
+                crate::interrupt::reason(sig)
+            )),
+            printed,
+        );
+    }
     if timed_out {
         return (
             CaseReport::error(format!("timed out after {} s and was killed", args.timeout)),
@@ -493,84 +747,6 @@ fn random_seed() -> u64 {
             .unwrap_or_default();
         t.as_nanos() as u64 ^ u64::from(std::process::id())
     }
-}
-
-/// The program a user would type to rerun a case: `$KVM_CONFORMANCE_LAUNCHER` (run.sh sets
-/// it) or this binary's path, then the run's sticky options and its seed.
-fn rerun_prefix(rerun_args: &[String], seed: u64) -> String {
-    let program = std::env::var("KVM_CONFORMANCE_LAUNCHER")
-        .ok()
-        .unwrap_or_else(|| {
-            let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("kvm-conformance"));
-            let cwd = std::env::current_dir().unwrap_or_default();
-            exe.strip_prefix(&cwd)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| exe.display().to_string())
-        });
-    let mut parts = vec![program];
-    parts.extend(rerun_args.iter().cloned());
-    parts.push(format!("--seed {seed}"));
-    parts.join(" ")
-}
-
-fn create_run_dir(report_dir: &Path, plan: &RunPlan) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(report_dir)?;
-    let backend = plan
-        .properties
-        .iter()
-        .find(|(k, _)| k == "backend")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("run");
-    let id = format!(
-        "{}-{}-{}",
-        utc_stamp(SystemTime::now()),
-        backend,
-        std::process::id()
-    );
-    let dir = report_dir.join(id);
-    std::fs::create_dir(&dir)?;
-    // Fail now, not after the run, if the directory is not writable.
-    std::fs::write(dir.join("summary.txt"), "run in progress\n")?;
-    Ok(dir)
-}
-
-fn write_reports(
-    dir: &Path,
-    report_dir: &Path,
-    record: &RunRecord,
-    ktap: &str,
-    summary: &[String],
-) -> std::io::Result<()> {
-    let xml = crate::junit::to_xml(record).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join("junit.xml"), xml)?;
-    std::fs::write(dir.join("results.ktap"), ktap)?;
-    let mut text = summary.join("\n");
-    text.push('\n');
-    for r in record
-        .results
-        .iter()
-        .filter(|r| matches!(r.report.status, Status::Fail | Status::Error))
-    {
-        text.push_str(&format!("\nFAILED {}\n{}", r.id, crate::junit::describe(r)));
-    }
-    for r in record
-        .results
-        .iter()
-        .filter(|r| r.report.status == Status::KnownBug)
-    {
-        text.push_str(&format!(
-            "\nKNOWN KERNEL BUG {}\n{}",
-            r.id,
-            crate::junit::describe(r)
-        ));
-    }
-    std::fs::write(dir.join("summary.txt"), text)?;
-    // Point `latest` at this run, replacing the old link atomically.
-    let name = dir.file_name().expect("run dir has a name");
-    let tmp = report_dir.join(format!(".latest-{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(name, &tmp)?;
-    std::fs::rename(&tmp, report_dir.join("latest"))
 }
 
 /// `20261122T030512Z`, without a date crate.
@@ -636,6 +812,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn kernel_lines_no_case_saw_go_to_the_summary() {
+        let rec = |seq: u64| crate::kmsg::Record {
+            seq,
+            usec: seq,
+            level: 4,
+            facility: 0,
+            text: format!("line {seq}"),
+        };
+        let mut run = crate::result::tests::sample_run();
+        run.results[0].report =
+            run.results[0]
+                .report
+                .clone()
+                .with_kernel_log(crate::result::KernelLog {
+                    lines: vec!["line 3".into(), "line 4".into()],
+                    first_seq: 3,
+                    last_seq: 4,
+                });
+        let outside = lines_outside_cases((1..=6).map(rec).collect(), &run.results);
+        let texts: Vec<&str> = outside
+            .iter()
+            .map(|l| l.split("] ").nth(1).unwrap())
+            .collect();
+        assert_eq!(texts, ["line 1", "line 2", "line 5", "line 6"]);
+    }
+
     fn plan() -> RunPlan {
         RunPlan {
             name: "kvm-conformance".into(),
@@ -651,8 +854,9 @@ mod tests {
             ],
             properties: vec![("backend".into(), "simulated".into())],
             banner: vec![],
-            rerun_args: vec![],
+            rerun: RerunSpec::default(),
             unusable: None,
+            kernel_log: false,
         }
     }
 

@@ -3,8 +3,10 @@
 
 #![forbid(unsafe_code)]
 
+mod compare;
 mod emulate;
 mod ioeventfd;
+mod report_reader;
 mod rows;
 mod s390_irq_state;
 mod s390_mem_op;
@@ -16,7 +18,8 @@ use clap::{Parser, ValueEnum};
 use fixtures::raw::uapi::*;
 use fixtures::raw::{Backend, Kernel, LiveKernel};
 use fixtures::sim::{Generation, Mutant, SimKernel};
-use harness::{HarnessArgs, RunPlan};
+use harness::output::{err_line, out_line};
+use harness::{HarnessArgs, RerunSpec, RunPlan};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -28,8 +31,11 @@ use std::process::ExitCode;
     help_template = "{about}\n\nUSAGE: kvm-conformance [OPTIONS] [FILTER]\n\n{all-args}\n\n{after-help}",
     after_help = "Also: --format ktap prints KTAP v1 on stdout (the report files are written as always).\n\
         Environment: PROPTEST_RNG_SEED, PROPTEST_CASES (as --seed, --proptest-cases);\n\
-        KVM_CONFORMANCE_DEVICE (the KVM device node, default /dev/kvm).\n\
-        Exit status: 0 nothing failed; 1 a case failed; 2 the run could not be done."
+        KVM_CONFORMANCE_DEVICE (the KVM device node; unset or empty: /dev/kvm).\n\
+        Exit status: 0 nothing failed; 1 a case failed; 2 the run could not be done (bad\n\
+        arguments, a selection that matches no case, reports that cannot be written, no usable\n\
+        KVM); 128+N the run was interrupted by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP),\n\
+        its reports complete. Console output that cannot be written is dropped."
 )]
 struct Cli {
     #[command(flatten)]
@@ -39,11 +45,11 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = BackendArg::Live)]
     backend: BackendArg,
 
-    /// Generation of the simulated s390 kernel: 6.1 (classic gmap, MEM_OP before the cmpxchg
-    /// series), 6.12 (classic gmap), 7.0 (new gmap, before the -EFAULT fix), 7.2 (new gmap
-    /// with fixes).
-    #[arg(long = "sim-kernel", value_name = "VERSION", default_value = "7.2")]
-    sim_kernel: Generation,
+    /// Generation of the simulated s390 kernel (with --backend simulated): 6.1 (classic gmap,
+    /// MEM_OP before the cmpxchg series), 6.12 (classic gmap), 7.0 (new gmap, before the
+    /// -EFAULT fix), 7.2 (new gmap with fixes; the default).
+    #[arg(long = "sim-kernel", value_name = "VERSION")]
+    sim_kernel: Option<Generation>,
 
     /// Make the simulated kernel deviate in this one named way (proves the cases notice).
     /// `--mutant list` prints the names.
@@ -86,6 +92,7 @@ fn suites() -> Vec<(&'static str, Vec<harness::Case>)> {
     ];
     if selftest::enabled() {
         suites.push((selftest::SUITE, selftest::cases()));
+        suites.push((selftest::KERNEL_LOG_SUITE, vec![selftest::kernel_line()]));
     }
     suites
 }
@@ -113,6 +120,9 @@ const REPORTED_CAPS: &[(u64, &str)] = &[
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("compare") {
+        return compare::main(args[2..].to_vec());
+    }
     if args.get(1).map(String::as_str) == Some("--emulated-facts") {
         return emulated_facts();
     }
@@ -151,17 +161,17 @@ fn emulated_facts() -> ExitCode {
     let k = fixtures::kernel();
     match fixtures::vm::Vm::new() {
         Ok(vm) => match fixtures::raw::ioctl::s390_mem_limit(k, vm.fd) {
-            Ok(limit) => println!("mem_limit={limit:#x}"),
-            Err(e) => println!("mem_limit=error:{e:?}"),
+            Ok(limit) => out_line(&format!("mem_limit={limit:#x}")),
+            Err(e) => out_line(&format!("mem_limit=error:{e:?}")),
         },
-        Err(e) => println!("vm=error:{}", e.replace(' ', "_")),
+        Err(e) => out_line(&format!("vm=error:{}", e.replace(' ', "_"))),
     }
     if let Ok(sys) = fixtures::host::open_kvm(k) {
-        println!("nr_memslots={}", sys.cap(KVM_CAP_NR_MEMSLOTS));
-        println!(
+        out_line(&format!("nr_memslots={}", sys.cap(KVM_CAP_NR_MEMSLOTS)));
+        out_line(&format!(
             "mem_op_extension={}",
             sys.cap(KVM_CAP_S390_MEM_OP_EXTENSION)
-        );
+        ));
     }
     ExitCode::SUCCESS
 }
@@ -169,33 +179,31 @@ fn emulated_facts() -> ExitCode {
 fn run_cli(args: Vec<String>) -> ExitCode {
     let cli = match parse_cli(args) {
         Ok(cli) => cli,
-        Err(reason) => {
-            eprintln!("kvm-conformance: {reason}");
-            return ExitCode::from(2);
-        }
+        Err(reason) => return refuse(&reason),
     };
 
     if cli.mutant.as_deref() == Some("list") {
         for m in Mutant::ALL {
-            println!("{:<40} {}", m.name(), m.description());
+            out_line(&format!("{:<40} {}", m.name(), m.description()));
         }
         return ExitCode::SUCCESS;
     }
     let mutant = match cli.mutant.as_deref().map(str::parse::<Mutant>).transpose() {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("kvm-conformance: --mutant: {e} (see --mutant list)");
-            return ExitCode::from(2);
-        }
+        Err(e) => return refuse(&format!("--mutant: {e} (see --mutant list)")),
     };
-    if mutant.is_some() && cli.backend != BackendArg::Simulated {
-        eprintln!("kvm-conformance: --mutant needs --backend simulated");
-        return ExitCode::from(2);
+    let simulated = cli.backend == BackendArg::Simulated;
+    if mutant.is_some() && !simulated {
+        return refuse("--mutant needs --backend simulated");
     }
+    if cli.sim_kernel.is_some() && !simulated {
+        return refuse("--sim-kernel needs --backend simulated");
+    }
+    let generation = cli.sim_kernel.unwrap_or(Generation::NewFix);
 
     let kernel: Box<dyn Kernel> = match cli.backend {
         BackendArg::Live => Box::new(LiveKernel),
-        BackendArg::Simulated => Box::new(SimKernel::new(cli.sim_kernel, mutant)),
+        BackendArg::Simulated => Box::new(SimKernel::new(generation, mutant)),
     };
     fixtures::select(kernel);
     let k = fixtures::kernel();
@@ -225,19 +233,39 @@ fn run_cli(args: Vec<String>) -> ExitCode {
             k.release()
         ));
     }
-    let mut rerun_args = vec![format!("--backend {}", k.backend().as_str())];
-    if cli.backend == BackendArg::Simulated {
+    // Everything of this command line and environment that changes what a case does, for
+    // the rerun lines (the harness adds its own options and the seed).
+    let mut rerun = RerunSpec::default();
+    rerun
+        .args
+        .extend(["--backend".into(), k.backend().as_str().to_string()]);
+    if simulated {
         banner.push(format!(
             "SIMULATED s390 kernel ({}): results do not come from a live kernel",
             k.release()
         ));
-        properties.push(("simulated_generation".into(), cli.sim_kernel.to_string()));
-        rerun_args.push(format!("--sim-kernel {}", cli.sim_kernel));
+        properties.push(("simulated_generation".into(), generation.to_string()));
+        rerun
+            .args
+            .extend(["--sim-kernel".into(), generation.to_string()]);
         if let Some(m) = mutant {
             banner.push(format!("mutant: {} ({})", m.name(), m.description()));
             properties.push(("mutant".into(), m.name().to_string()));
-            rerun_args.push(format!("--mutant {}", m.name()));
+            rerun.args.extend(["--mutant".into(), m.name().to_string()]);
         }
+    } else if std::env::var("KVM_CONFORMANCE_DEVICE").is_ok_and(|d| !d.is_empty()) {
+        rerun.env.push((
+            "KVM_CONFORMANCE_DEVICE".into(),
+            fixtures::raw::kernel::kvm_device(),
+        ));
+    }
+    if let Some(m) = &cli.machine {
+        rerun.args.extend(["--machine".into(), m.clone()]);
+    }
+    if selftest::enabled() {
+        rerun
+            .env
+            .push(("KVM_CONFORMANCE_SELFTEST".into(), "1".into()));
     }
     let mut unusable = None;
     match fixtures::host::open_kvm(k) {
@@ -266,8 +294,15 @@ fn run_cli(args: Vec<String>) -> ExitCode {
         cases,
         properties,
         banner,
-        rerun_args,
+        rerun,
+        // The child processes of a live run each read their own lines; the parent the rest.
+        kernel_log: k.backend() == Backend::Live && unusable.is_none(),
         unusable,
     };
     harness::runner::run(&cli.harness, plan)
+}
+
+fn refuse(reason: &str) -> ExitCode {
+    err_line(&format!("kvm-conformance: {reason}"));
+    ExitCode::from(2)
 }

@@ -85,7 +85,15 @@ impl Need {
 
     /// None when satisfied, else the skip reason naming what is missing and what the host has.
     pub fn unmet(&self, host: &Host) -> Option<String> {
+        // An s390 capability missing on another architecture: the architecture is the reason
+        // (one reason for all s390 cases there, not one per capability).
+        let s390_cap = |name: &str| name.starts_with("KVM_CAP_S390_") && host.arch() != "s390x";
         match *self {
+            Need::Cap { name, .. } | Need::CapBits { name, .. }
+                if s390_cap(name) && Need::Arch("s390x").unmet(host).is_some() =>
+            {
+                Need::Arch("s390x").unmet(host)
+            }
             Need::Arch(a) if host.arch() != a => {
                 Some(format!("needs {a}; kernel is {}", host.arch()))
             }
@@ -114,6 +122,56 @@ impl Need {
             _ => None,
         }
     }
+}
+
+/// The most kernel log lines one case's report keeps (the first ones; the count of the rest
+/// is said): a memslot property on a classic-gmap kernel logs thousands of the same line.
+const KERNEL_LOG_MAX_LINES: usize = 200;
+
+/// Attaches what the kernel logged during the case; a WARN, BUG or oops line fails the case
+/// (every errno may still have been right), naming the line.
+fn with_kernel_log(report: CaseReport, records: Vec<harness::kmsg::Record>) -> CaseReport {
+    if records.is_empty() {
+        return report;
+    }
+    let first_seq = records.iter().map(|r| r.seq).min().unwrap_or(0);
+    let last_seq = records.iter().map(|r| r.seq).max().unwrap_or(0);
+    // Only the kernel's own lines: a process may write anything to /dev/kmsg.
+    let problem = records
+        .iter()
+        .filter(|r| r.from_kernel())
+        .find_map(|r| harness::kmsg::problem(&r.text).map(|what| (what, r.line())));
+    let mut lines: Vec<String> = records
+        .iter()
+        .take(KERNEL_LOG_MAX_LINES)
+        .map(|r| r.line())
+        .collect();
+    if records.len() > KERNEL_LOG_MAX_LINES {
+        lines.push(format!(
+            "... and {} more lines",
+            records.len() - KERNEL_LOG_MAX_LINES
+        ));
+    }
+    let report = match problem {
+        Some((what, line)) => CaseReport::fail(format!(
+            "the kernel logged a {what} during this case: {line}"
+        ))
+        .with_details(vec![
+            format!(
+                "case result before the kernel log check: {:?}: {}",
+                report.status, report.summary
+            ),
+            "with --test-threads > 1 the lines include those of the cases running at the same \
+             time, which may be the cause: rerun this case alone"
+                .into(),
+        ]),
+        None => report,
+    };
+    report.with_kernel_log(harness::KernelLog {
+        lines,
+        first_seq,
+        last_seq,
+    })
 }
 
 /// A row's expected outcome: fixed, or computed from a host fact (a capability value, the
@@ -511,6 +569,64 @@ pub fn classic_gmap(host: &Host) -> Step<(bool, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(seq: u64, text: &str) -> harness::kmsg::Record {
+        harness::kmsg::Record {
+            seq,
+            usec: 1_000_000 + seq,
+            level: 4,
+            facility: 0,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn a_warn_in_the_kernel_log_fails_a_passing_case_and_names_the_line() {
+        let r = with_kernel_log(
+            CaseReport::pass("3 checks passed"),
+            vec![
+                record(1, "kvm-s390: failed to commit memory region"),
+                record(
+                    2,
+                    "WARNING: CPU: 0 PID: 7 at arch/s390/kvm/kvm-s390.c:1 x+0x0/0x0",
+                ),
+            ],
+        );
+        assert_eq!(r.status, harness::Status::Fail);
+        assert_eq!(
+            r.summary,
+            "the kernel logged a WARN during this case: [    1.000002] WARNING: CPU: 0 PID: 7 at arch/s390/kvm/kvm-s390.c:1 x+0x0/0x0"
+        );
+        assert!(r.details[0].contains("Pass: 3 checks passed"), "{r:?}");
+        assert_eq!(r.kernel_lines().len(), 2);
+        // The same text written by a process (facility user) is attached, not a kernel WARN.
+        let mut user = record(
+            3,
+            "WARNING: CPU: 0 PID: 7 at arch/s390/kvm/kvm-s390.c:1 x+0x0/0x0",
+        );
+        user.facility = 1;
+        let r = with_kernel_log(CaseReport::pass("ok"), vec![user]);
+        assert_eq!(
+            (r.status, r.kernel_lines().len()),
+            (harness::Status::Pass, 1)
+        );
+    }
+
+    #[test]
+    fn ordinary_kernel_lines_are_attached_and_capped() {
+        let records: Vec<_> = (0..KERNEL_LOG_MAX_LINES as u64 + 5)
+            .map(|i| record(i, "kvm-s390: failed to commit memory region"))
+            .collect();
+        let r = with_kernel_log(CaseReport::pass("ok"), records);
+        assert_eq!(r.status, harness::Status::Pass);
+        assert_eq!(r.kernel_lines().len(), KERNEL_LOG_MAX_LINES + 1);
+        assert_eq!(r.kernel_lines().last().unwrap(), "... and 5 more lines");
+        assert_eq!(
+            with_kernel_log(CaseReport::pass("ok"), vec![]),
+            CaseReport::pass("ok")
+        );
+    }
+
     use harness::Status;
     use nix::errno::Errno::{EBADF, EINVAL};
     use rstest::rstest;

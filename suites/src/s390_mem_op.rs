@@ -974,7 +974,7 @@ fn guest_unchanged_except(env: &Env, c: &mut Checker, written: Option<(u64, &[u8
                 mem[i],
                 at + data.len() as u64
             ),
-            None => format!("guest memory changed at {i:#x} ({:#04x} -> {:#04x}); no data may move", guest_pattern(i), mem[i]),
+            None => format!("guest memory at {i:#x} is {:#04x}, expected {:#04x} (unchanged: no data may move)", mem[i], guest_pattern(i)),
         }
     })
 }

@@ -868,7 +868,7 @@ fn key_kept_after_fault_in(env: &Env, c: &mut Checker) -> Step<()> {
         format!("key of gfn {GFN:#x} read back {got:#04x}, expected {KEY:#04x}")
     })?;
     c.known_bug(&bug, got == 0, || {
-        format!("SET_SKEYS of key {KEY:#04x} at gfn {GFN:#x} returned 0, but the key read back 0x00: dropped when its segment was faulted in")
+        format!("SET_SKEYS of key {KEY:#04x} at gfn {GFN:#x} returned 0, but the key read back 0x00, expected {KEY:#04x}: dropped when its segment was faulted in")
     })?;
     let (s, r) = env.write(GFN, &[KEY]);
     c.call(

@@ -9,6 +9,8 @@ use nix::errno::Errno;
 use std::sync::Arc;
 
 pub const SUITE: &str = "selftest";
+/// Apart from `selftest::`, whose cases the robustness tests count: it writes to the kernel log.
+pub const KERNEL_LOG_SUITE: &str = "selftest_kernel_log";
 
 pub fn enabled() -> bool {
     std::env::var("KVM_CONFORMANCE_SELFTEST").as_deref() == Ok("1")
@@ -91,4 +93,29 @@ pub fn cases() -> Vec<harness::Case> {
         selftest("known_bug_seen", known_bug_seen),
         selftest("known_bug_not_seen", known_bug_not_seen),
     ]
+}
+
+/// What the self-test writes into the kernel log: WARN-shaped, but from a process.
+pub const USER_WARN: &str =
+    "WARNING: kvm-conformance selftest: a line a process wrote, not a kernel problem";
+
+/// A case that writes a WARN-shaped line into the kernel log (root, through /dev/kmsg): the line
+/// must be attached to this case's reports, and the case must still pass, because no process
+/// can write a line of the kernel's own (the kernel makes it facility user). Live only.
+pub fn kernel_line() -> harness::Case {
+    let seed = crate::rows::Seed {
+        section: "-",
+        ioctl: "the harness itself",
+        file: "-",
+    };
+    let body = |_: &Arc<crate::rows::Host>, _: &harness::CaseContext| {
+        if std::fs::write("/dev/kmsg", format!("{USER_WARN}\n")).is_err() {
+            return Ok(CaseReport::skip("cannot write /dev/kmsg (needs root)"));
+        }
+        Ok(close_minus_one(Expected::errno(Errno::EBADF)))
+    };
+    crate::rows::case(
+        KERNEL_LOG_SUITE,
+        crate::rows::CaseDef::new("kernel_line", seed, &[], body),
+    )
 }

@@ -378,7 +378,8 @@ fn mem_limit_case() -> harness::Case {
                 )?;
                 let limit = read.unwrap_or(0);
                 c.ensure(limit > 0, || {
-                    "the VM memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) of a fresh VM is 0, so the \
+                    "the VM memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) of a fresh VM is 0, expected \
+                     a non-zero limit, so the \
                      kernel refuses every memslot with EINVAL: 0 means the machine reports no \
                      host address limit (SCLP hamaxpow 0, sclp.hamax all ones) and the kernel \
                      wrapped sclp.hamax + 1 to 0 (kernel-semantics.md §6.3); the classic gmap \

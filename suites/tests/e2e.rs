@@ -269,7 +269,8 @@ fn known_kernel_bugs_are_reported_apart_and_strict_fails_them() {
     for strict in [false, true] {
         let dir = tmpdir(if strict { "bug-strict" } else { "bug" });
         let mut args = vec![
-            "-q",
+            "--format",
+            "terse",
             "--report-dir",
             dir.to_str().unwrap(),
             "selftest::known_bug",
@@ -405,6 +406,8 @@ fn bad_input_is_one_line_and_exit_2() {
         &["--backend", "elsewhere"],
         &["--mutant", "not-a-mutant", "--backend", "simulated"],
         &["--mutant", "not-a-mutant"],
+        &["--sim-kernel", "6.1"],
+        &["--sim-kernel", "6.1", "--backend", "live"],
         &["--report-dir", "/proc/self/no/such/dir"],
     ];
     for args in cases {

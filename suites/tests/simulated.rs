@@ -14,6 +14,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_kvm-conformance");
 struct Run {
     code: Option<i32>,
     failed: Vec<(String, String)>,
+    /// (case id, one-line message) of the failures (errors not included).
+    failure_messages: Vec<(String, String)>,
     /// (case id, skip message), known kernel bugs not included
     skipped: Vec<(String, String)>,
     /// Cases reported as known kernel bugs (JUnit: skipped, type xfail).
@@ -55,6 +57,7 @@ fn simulated(extra: &[&str], tag: &str) -> Run {
         .unwrap_or_else(|e| panic!("{e}: {output}"));
     let report = Report::deserialize_from_str(&xml).unwrap();
     let (mut failed, mut known_bugs, mut bugs_not_seen) = (Vec::new(), Vec::new(), Vec::new());
+    let mut failure_messages = Vec::new();
     let mut skipped = Vec::new();
     for suite in &report.test_suites {
         for case in &suite.test_cases {
@@ -62,8 +65,13 @@ fn simulated(extra: &[&str], tag: &str) -> Run {
                 TestCaseStatus::NonSuccess {
                     description,
                     message,
+                    kind,
                     ..
                 } => {
+                    if *kind == quick_junit::NonSuccessKind::Failure {
+                        let m = message.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                        failure_messages.push((case.name.to_string(), m));
+                    }
                     let text = description
                         .as_ref()
                         .or(message.as_ref())
@@ -94,6 +102,7 @@ fn simulated(extra: &[&str], tag: &str) -> Run {
     Run {
         code: o.status.code(),
         failed,
+        failure_messages,
         skipped,
         known_bugs,
         bugs_not_seen,
@@ -239,6 +248,85 @@ fn a_zero_memory_limit_is_one_failure_and_the_memslot_cases_are_not_runnable() {
     }
 }
 
+/// A failure's one line names the expectation and what the kernel did instead.
+fn states_expected_and_actual(message: &str) -> bool {
+    let m = message.to_lowercase();
+    m.contains("expected")
+        && [
+            "got ",
+            "actual",
+            "returned",
+            "answered",
+            "gave",
+            "read back",
+            "listed",
+            "holds",
+            "wrote",
+            " is ",
+        ]
+        .iter()
+        .any(|w| m.contains(w))
+}
+
+/// Every failure message states expected and actual: property failures included.
+#[test]
+fn failure_messages_state_expected_and_actual() {
+    // Property failures of every kind of property, and the 7.0 regression rows.
+    for (args, tag, property) in [
+        (
+            &["--mutant", "set-skeys-accepts-bit0", "s390_skeys::"][..],
+            "msg-skeys",
+            "s390_skeys::property::set_get_round_trip",
+        ),
+        (
+            &["--mutant", "skeys-unmapped-pgm", "s390_skeys::"],
+            "msg-pgm",
+            "s390_skeys::property::set_get_round_trip",
+        ),
+        (
+            &["--mutant", "get-irq-state-truncates", "s390_irq_state::"],
+            "msg-irq",
+            "s390_irq_state::property::enobufs_exactly_when_too_small",
+        ),
+        (
+            &[
+                "--mutant",
+                "memslot-overlap-allowed",
+                "set_user_memory_region::property",
+            ],
+            "msg-memslot",
+            "set_user_memory_region::property::create_modify_move_delete_model",
+        ),
+        (
+            &[
+                "--mutant",
+                "ioeventfd-deassign-ignores-datamatch",
+                "ioeventfd::property",
+            ],
+            "msg-ioeventfd",
+            "ioeventfd::property::assign_deassign_model",
+        ),
+        (
+            &["--sim-kernel", "7.0", "s390_skeys::"],
+            "msg-7.0",
+            "s390_skeys::property::set_get_round_trip",
+        ),
+    ] {
+        let r = simulated(args, tag);
+        assert!(
+            r.failure_messages.iter().any(|(id, _)| id == property),
+            "{args:?}: {property} did not fail: {:#?}",
+            r.failure_messages
+        );
+        for (id, message) in &r.failure_messages {
+            assert!(
+                states_expected_and_actual(message),
+                "{args:?}: {id}: {message}"
+            );
+        }
+    }
+}
+
 /// Mutant runs at a time. Each run already starts `--test-threads` (one per CPU) case
 /// processes; a second run beside it fills the gaps while one starts up or writes reports.
 const MUTANT_WORKERS: usize = 2;
@@ -299,6 +387,12 @@ fn judge_mutant_on(name: &str, filter: Option<&str>) -> Verdict {
     }
     args.extend(filter);
     let r = simulated(&args, name);
+    for (id, message) in &r.failure_messages {
+        assert!(
+            states_expected_and_actual(message),
+            "mutant {name}: the failure of {id} does not say what was expected and what came: {message}"
+        );
+    }
     if !r.failed.is_empty() && r.code == Some(1) {
         return Verdict::Killed {
             by: r.failed.len(),

@@ -73,6 +73,8 @@ pub struct BootKernel {
     pub image: PathBuf,
     /// Modules to load in the guest, in order (kvm, then the DASD driver for the results).
     pub modules: Vec<Module>,
+    /// The series asked for (`all` runs several): what a rerun command names.
+    pub series: Option<String>,
 }
 
 /// Debian's s390x kernel image packages are `linux-image-<release>-s390x` (6.1: the ABI name
@@ -409,6 +411,7 @@ fn debian_kernel(root: &Path, release: &str, label: &str) -> Result<BootKernel, 
         name: release.to_string(),
         image,
         modules,
+        series: None,
     })
 }
 
@@ -457,6 +460,7 @@ pub fn own_kernel(image: &Path, kvm_module: Option<&Path>) -> BootKernel {
             .unwrap_or_else(|| "kernel".into()),
         image: image.to_path_buf(),
         modules,
+        series: None,
     }
 }
 

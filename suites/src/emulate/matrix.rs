@@ -2,119 +2,24 @@
 //! junit.xml; the rows whose outcome or observed alternative differs between kernels first.
 
 use super::Error;
-use quick_xml::events::Event;
+use crate::report_reader::{self, CaseResult, Status};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One case's outcome on one kernel, as the matrix shows it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Cell {
-    /// pass, FAIL, ERROR, skip, XFAIL (known kernel bug).
-    pub status: String,
-    /// The accepted alternatives this kernel showed ("this kernel showed ..." notes).
-    pub showed: Vec<String>,
-}
+type Cell = CaseResult;
 
-impl Cell {
-    fn text(&self) -> String {
-        if self.showed.is_empty() {
-            self.status.clone()
-        } else {
-            format!("{} [{}]", self.status, self.showed.join("; "))
-        }
-    }
-    fn unexpected(&self) -> bool {
-        self.status == "FAIL" || self.status == "ERROR"
+/// `pass`, or the status with the alternatives this kernel showed.
+fn cell_text(c: &Cell) -> String {
+    if c.showed.is_empty() {
+        c.status.label().to_string()
+    } else {
+        format!("{} [{}]", c.status.label(), c.showed.join("; "))
     }
 }
 
-/// Case id → outcome, from a junit.xml the suite wrote.
-pub fn read_junit(xml: &str) -> Result<BTreeMap<String, Cell>, String> {
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut cells = BTreeMap::new();
-    let mut current: Option<(String, Cell)> = None;
-    let mut in_out = false;
-    // The text of the current <system-out>: the notes of a passed case.
-    let mut out = String::new();
-    loop {
-        let event = reader.read_event().map_err(|e| e.to_string())?;
-        match event {
-            Event::Empty(e) if e.name().as_ref() == b"testcase" => {
-                let cell = Cell {
-                    status: "pass".into(),
-                    showed: vec![],
-                };
-                cells.insert(attr(&e, b"name").unwrap_or_default(), cell);
-            }
-            Event::Start(e) if e.name().as_ref() == b"testcase" => {
-                let cell = Cell {
-                    status: "pass".into(),
-                    showed: vec![],
-                };
-                current = Some((attr(&e, b"name").unwrap_or_default(), cell));
-            }
-            Event::Start(e) | Event::Empty(e) => {
-                if let Some((_, cell)) = current.as_mut() {
-                    match e.name().as_ref() {
-                        b"failure" => cell.status = "FAIL".into(),
-                        b"error" => cell.status = "ERROR".into(),
-                        b"skipped" => {
-                            cell.status = if attr(&e, b"type").as_deref() == Some("xfail") {
-                                "XFAIL".into()
-                            } else {
-                                "skip".into()
-                            }
-                        }
-                        b"system-out" => in_out = true,
-                        _ => {}
-                    }
-                }
-            }
-            Event::Text(t) if in_out => out.push_str(&t.decode().unwrap_or_default()),
-            Event::GeneralRef(r) if in_out => {
-                let c = match r.decode().unwrap_or_default().as_ref() {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    _ => r.resolve_char_ref().ok().flatten(),
-                };
-                out.extend(c);
-            }
-            Event::End(e) if e.name().as_ref() == b"system-out" => {
-                in_out = false;
-                if let Some((_, cell)) = current.as_mut() {
-                    for l in out.lines() {
-                        if let Some(i) = l.find("this kernel showed ") {
-                            cell.showed
-                                .push(l[i + "this kernel showed ".len()..].to_string());
-                        }
-                    }
-                }
-                out.clear();
-            }
-            Event::End(e) if e.name().as_ref() == b"testcase" => {
-                if let Some((n, c)) = current.take() {
-                    cells.insert(n, c);
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    Ok(cells)
-}
-
-fn attr(e: &quick_xml::events::BytesStart, key: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref() == key)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
+fn unexpected(c: &Cell) -> bool {
+    c.status.is_failure()
 }
 
 /// Every kernel's outcomes.
@@ -136,17 +41,13 @@ impl Matrix {
                 unreadable.push((name.clone(), "the run did not finish".into()));
                 continue;
             };
-            let path = dir.join("junit.xml");
-            match std::fs::read_to_string(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|x| read_junit(&x))
-            {
-                Ok(cells) => {
-                    for (id, cell) in cells {
+            match report_reader::read(&dir.join("junit.xml")) {
+                Ok(run) => {
+                    for (id, cell) in run.cases {
                         cases.entry(id).or_default().insert(name.clone(), cell);
                     }
                 }
-                Err(e) => unreadable.push((name.clone(), format!("{}: {e}", path.display()))),
+                Err(e) => unreadable.push((name.clone(), e)),
             }
         }
         Matrix {
@@ -162,7 +63,7 @@ impl Matrix {
         let row = |id: &str, cells: &BTreeMap<String, Cell>| {
             let cols: Vec<String> = names
                 .iter()
-                .map(|n| cells.get(*n).map_or("-".into(), Cell::text))
+                .map(|n| cells.get(*n).map_or("-".into(), cell_text))
                 .collect();
             format!("{id}\n    {}\n", cols.join("\n    "))
         };
@@ -186,12 +87,12 @@ impl Matrix {
             let unexpected = self
                 .cases
                 .values()
-                .filter(|c| c.get(name).is_some_and(Cell::unexpected))
+                .filter(|c| c.get(name).is_some_and(unexpected))
                 .count();
             let xfail = self
                 .cases
                 .values()
-                .filter(|c| c.get(name).is_some_and(|c| c.status == "XFAIL"))
+                .filter(|c| c.get(name).is_some_and(|c| c.status == Status::Xfail))
                 .count();
             out.push_str(&format!(
                 "{name}: {unexpected} unexpected failures, {xfail} known kernel bugs\n"
@@ -218,7 +119,7 @@ impl Matrix {
             let c = names
                 .first()
                 .and_then(|n| cells.get(*n))
-                .map_or("-".into(), Cell::text);
+                .map_or("-".into(), cell_text);
             out.push_str(&format!("{id}: {c}\n"));
         }
         out
@@ -245,11 +146,7 @@ impl Matrix {
 
     /// Any kernel with an unexpected failure or no results.
     pub fn any_unexpected(&self) -> bool {
-        !self.unreadable.is_empty()
-            || self
-                .cases
-                .values()
-                .any(|c| c.values().any(Cell::unexpected))
+        !self.unreadable.is_empty() || self.cases.values().any(|c| c.values().any(unexpected))
     }
 }
 
@@ -271,10 +168,10 @@ note: KVM_S390_MEM_OP: this kernel showed -1 EINVAL: 6.1 order
 
     #[test]
     fn outcomes_from_junit() {
-        let cells = read_junit(JUNIT_A).unwrap();
-        assert_eq!(cells["s390_mem_op::a"].status, "pass");
-        assert_eq!(cells["s390_mem_op::b"].status, "FAIL");
-        assert_eq!(cells["s390_skeys::drop"].status, "XFAIL");
+        let cells = report_reader::parse(JUNIT_A).unwrap().cases;
+        assert_eq!(cells["s390_mem_op::a"].status, Status::Pass);
+        assert_eq!(cells["s390_mem_op::b"].status, Status::Fail);
+        assert_eq!(cells["s390_skeys::drop"].status, Status::Xfail);
         assert_eq!(
             cells["s390_mem_op::ar::17"].showed,
             ["-1 EINVAL: 6.1 order"]

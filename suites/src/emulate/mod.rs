@@ -265,7 +265,7 @@ pub fn main(
 }
 
 fn fail(e: &Error) -> ExitCode {
-    eprintln!("kvm-conformance: {e}");
+    harness::output::err_line(&format!("kvm-conformance: {e}"));
     ExitCode::from(2)
 }
 
@@ -300,7 +300,15 @@ fn run(opts: &Options) -> Result<ExitCode, Error> {
         KernelRequest::Series(s) => vec![Box::new(move || debian.kernel(s, cache_ref))],
         KernelRequest::All => kernel::series_of(&debian.image_packages()?)
             .into_iter()
-            .map(|s| Box::new(move || debian.kernel(&s, cache_ref)) as Get)
+            .map(|s| {
+                Box::new(move || {
+                    let k = debian.kernel(&s, cache_ref)?;
+                    Ok(BootKernel {
+                        series: Some(s.clone()),
+                        ..k
+                    })
+                }) as Get
+            })
             .collect(),
     };
     run_kernels(opts, &cache, &suite, &emulator, &busybox, kernels)
@@ -333,7 +341,7 @@ fn run_kernels<'a>(
         let code = match &outcome {
             Ok(r) => r.exit,
             Err(e) => {
-                eprintln!("kvm-conformance: {}: {e}", k.name);
+                harness::output::err_line(&format!("kvm-conformance: {}: {e}", k.name));
                 2
             }
         };
@@ -362,9 +370,21 @@ fn run_kernels<'a>(
             opts,
             &format!("matrix: {}", dir.join("matrix.txt").display()),
         );
-        print!("{}", m.render());
+        harness::output::out(&m.render());
     }
     Ok(ExitCode::from(worst))
+}
+
+/// The command that reruns a case on this kernel: with `all`, the kernel's own series.
+fn launcher_for(opts: &Options, k: &BootKernel) -> String {
+    match &k.series {
+        Some(series) => opts.launcher.replacen(
+            &format!("--emulate-s390 {}", opts.kernel),
+            &format!("--emulate-s390 {series}"),
+            1,
+        ),
+        None => opts.launcher.clone(),
+    }
 }
 
 /// What one kernel's run gave.
@@ -378,9 +398,9 @@ struct KernelRun {
 /// Progress and banners: stdout, or stderr when stdout carries KTAP.
 fn say(opts: &Options, line: &str) {
     if opts.console == Console::Ktap {
-        eprintln!("{line}");
+        harness::output::err_line(line);
     } else {
-        println!("{line}");
+        harness::output::out_line(line);
     }
 }
 
@@ -426,7 +446,7 @@ fn run_one(
     let env = vec![
         (
             "KVM_CONFORMANCE_LAUNCHER".to_string(),
-            opts.launcher.clone(),
+            launcher_for(opts, k),
         ),
         (
             "KVM_CONFORMANCE_KERNEL_PACKAGE".to_string(),
@@ -471,10 +491,10 @@ fn run_one(
     match end {
         MachineEnd::Finished => {}
         MachineEnd::Interrupted(sig) => {
-            eprintln!(
+            harness::output::err_line(&format!(
                 "kvm-conformance: interrupted by signal {sig}: the emulator was stopped (console log: {})",
                 dir.join("console.log").display()
-            );
+            ));
             if opts.reports {
                 let why = format!("interrupted by signal {sig}");
                 publish_failure(opts, &run_id, &why, &machine::console_tail(&dir, 30), &dir)?;
@@ -488,10 +508,10 @@ fn run_one(
         }
         MachineEnd::Crashed(why) | MachineEnd::Hung(why) | MachineEnd::EmulatorExited(why) => {
             let tail = machine::console_tail(&dir, 30);
-            eprintln!(
+            harness::output::err_line(&format!(
                 "kvm-conformance: {}: {why}; the console's last lines:\n{tail}",
                 k.name
-            );
+            ));
             if opts.reports {
                 publish_failure(opts, &run_id, &why, &tail, &dir)?;
             }
@@ -532,19 +552,18 @@ fn run_one(
         report_dir = Some(d);
     }
     match opts.console {
-        Console::Ktap => print!(
-            "{}",
-            results.report_text("results.ktap").unwrap_or_default()
-        ),
-        Console::Pretty => print!("{}", results.text("stdout.txt").unwrap_or_default()),
+        Console::Ktap => {
+            harness::output::out(&results.report_text("results.ktap").unwrap_or_default())
+        }
+        Console::Pretty => harness::output::out(&results.text("stdout.txt").unwrap_or_default()),
         Console::Quiet => {
             if let Some(s) = results.report_text("summary.txt") {
-                print!("{s}");
+                harness::output::out(&s);
             }
         }
     }
     if let Some(stderr) = results.text("stderr.txt").filter(|s| !s.trim().is_empty()) {
-        eprint!("{stderr}");
+        harness::output::err_line(stderr.trim_end());
     }
     say(
         opts,
@@ -767,6 +786,17 @@ mod tests {
             "{}",
             o.launcher
         );
+    }
+
+    #[test]
+    fn a_rerun_from_an_all_run_names_the_kernels_own_series() {
+        let o = parse(&args(&["--emulate-s390", "all", "s390_skeys::"])).unwrap();
+        let mut k = kernel::own_kernel(Path::new("/k/image"), None);
+        assert_eq!(launcher_for(&o, &k), o.launcher);
+        k.series = Some("6.1".into());
+        let l = launcher_for(&o, &k);
+        assert!(l.ends_with(" --emulate-s390 6.1"), "{l}");
+        assert!(!l.contains("all"), "{l}");
     }
 
     #[test]

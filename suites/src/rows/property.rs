@@ -85,10 +85,9 @@ impl Property {
         result: Result<Stats, Failure>,
     ) -> Step<CaseReport> {
         let replay = format!(
-            "seed {seed}: `--seed {seed} --exact '{}::{}'` (with this run's --backend options) runs the same inputs",
-            self.suite,
-            self.id(),
-            seed = ctx.seed
+            "seed {}: `{}` runs the same inputs",
+            ctx.seed,
+            harness::rerun::command(&format!("{}::{}", self.suite, self.id()))
         );
         match result {
             Ok(stats) => {

@@ -283,9 +283,16 @@ pub fn case(suite: &str, def: CaseDef) -> harness::Case {
             } else {
                 None
             };
+            let kernel_log = live
+                .then(harness::kmsg::Cursor::at_end)
+                .and_then(Result::ok);
             super::not_runnable::case_starts();
             let report = body(&host, ctx).unwrap_or_else(|r| r);
             let report = super::not_runnable::case_ended(report);
+            let report = match kernel_log {
+                Some(mut cursor) => super::with_kernel_log(report, cursor.read_new()),
+                None => report,
+            };
             let taint_after = taint_before.and(fixtures::host::kernel_taint());
             match (taint_before, taint_after) {
                 (Some(b), Some(a)) => match fixtures::host::new_problem_taints(b, a) {
