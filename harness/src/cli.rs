@@ -56,6 +56,10 @@ pub struct HarnessArgs {
     #[arg(long, value_name = "M/N")]
     pub shard: Option<Shard>,
 
+    /// With --list: each id followed by where its case is defined (file:line).
+    #[arg(long)]
+    pub locations: bool,
+
     /// Internal: run exactly this case and print its result (the parent's child process).
     #[arg(long, hide = true, value_name = "ID")]
     pub child_case: Option<String>,

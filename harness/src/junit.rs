@@ -104,7 +104,8 @@ fn kernel_log_text(lines: &[String]) -> String {
     s
 }
 
-/// The full text of one result: summary, details, notes, seed section and the rerun command.
+/// The full text of one result: summary, details, notes, seed section, where the case is
+/// defined and the rerun command.
 pub fn describe(r: &crate::result::CaseResult) -> String {
     let mut s = format!("{}\n", r.report.summary);
     for d in &r.report.details {
@@ -117,6 +118,9 @@ pub fn describe(r: &crate::result::CaseResult) -> String {
         s.push('\n');
     }
     s.push_str(&format!("checks: {}\n", r.seed_section));
+    if let Some(at) = &r.location {
+        s.push_str(&format!("defined at: {at}\n"));
+    }
     s.push_str(&format!("rerun: {}\n", r.rerun));
     s
 }
@@ -202,6 +206,7 @@ mod tests {
                     "actual:   0",
                     "rerun: ./run.sh --exact 'alpha::a::fail'",
                     "checks: api.txt 4.56",
+                    "defined at: suites/src/alpha.rs:7",
                 ] {
                     assert!(body.contains(want), "{want:?} missing from {body}");
                 }

@@ -104,6 +104,9 @@ pub fn to_json(run: &RunRecord, origin: &str, run_id: &str) -> Value {
             "environment": environment,
             "misc": {"case_id": r.id, "checks": r.seed_section, "rerun": r.rerun},
         });
+        if let Some(at) = &r.location {
+            test["misc"]["defined_at"] = json!(at);
+        }
         if let Some(bug) = &r.report.known_bug {
             let issue_id = format!("{origin}:known-kernel-bug-{:016x}", fnv1a(&bug.bug));
             if !issues.iter().any(|i| i["id"] == issue_id) {

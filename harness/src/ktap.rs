@@ -46,6 +46,9 @@ pub fn to_ktap(run: &RunRecord) -> String {
                             let _ = writeln!(out, "    # {l}");
                         }
                     }
+                    if let Some(at) = &r.location {
+                        let _ = writeln!(out, "    # defined at: {}", one_line(at));
+                    }
                     let _ = writeln!(out, "    # rerun: {}", r.rerun);
                     let bug = r.report.bug_seen().unwrap_or("known kernel bug");
                     let _ = writeln!(out, "    ok {n} {name} # XFAIL {}", one_line(bug));
@@ -76,6 +79,9 @@ pub fn to_ktap(run: &RunRecord) -> String {
                         for l in r.output.trim_end().lines() {
                             let _ = writeln!(out, "    #   {l}");
                         }
+                    }
+                    if let Some(at) = &r.location {
+                        let _ = writeln!(out, "    # defined at: {}", one_line(at));
                     }
                     let _ = writeln!(out, "    # rerun: {}", r.rerun);
                     let _ = writeln!(out, "    not ok {n} {name}");
@@ -139,6 +145,7 @@ KTAP version 1
     # KVM_IOEVENTFD: expected -1 EINVAL, got 0
     # expected: -1 EINVAL
     # actual:   0
+    # defined at: suites/src/alpha.rs:7
     # rerun: ./run.sh --exact 'alpha::a::fail'
     not ok 2 alpha::a::fail
     # known kernel bug not seen: bug B drops a key; it may be fixed in this kernel

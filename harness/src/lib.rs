@@ -2,6 +2,8 @@
 //! judgement, per-case child processes with timeouts, and JUnit / KTAP reports. It knows
 //! nothing about KVM: the suites hand it cases, properties and a banner.
 
+#![forbid(unsafe_code)]
+
 pub mod cli;
 mod console;
 pub mod interrupt;
@@ -9,6 +11,7 @@ pub mod junit;
 pub mod kcidb;
 pub mod kmsg;
 pub mod ktap;
+mod listing;
 pub mod outcome;
 pub mod output;
 mod reports;

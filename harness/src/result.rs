@@ -174,6 +174,8 @@ pub struct CaseResult {
     pub id: String,
     pub suite: String,
     pub seed_section: String,
+    /// Where the case is defined (`file:line`).
+    pub location: Option<String>,
     pub report: CaseReport,
     pub duration: Duration,
     /// What the case printed (child process stdout and stderr), if anything.
@@ -241,6 +243,7 @@ pub(crate) mod tests {
             id: id.into(),
             suite: suite.into(),
             seed_section: "api.txt 4.56 KVM_IOEVENTFD (seeds/004)".into(),
+            location: None,
             report,
             duration: Duration::from_millis(3),
             output: String::new(),
@@ -259,12 +262,15 @@ pub(crate) mod tests {
                     "alpha",
                     CaseReport::pass("1 checks passed").with_note("this kernel showed 0: NEW"),
                 ),
-                result(
-                    "alpha::a::fail",
-                    "alpha",
-                    CaseReport::fail("KVM_IOEVENTFD: expected -1 EINVAL, got 0")
-                        .with_details(vec!["expected: -1 EINVAL".into(), "actual:   0".into()]),
-                ),
+                CaseResult {
+                    location: Some("suites/src/alpha.rs:7".into()),
+                    ..result(
+                        "alpha::a::fail",
+                        "alpha",
+                        CaseReport::fail("KVM_IOEVENTFD: expected -1 EINVAL, got 0")
+                            .with_details(vec!["expected: -1 EINVAL".into(), "actual:   0".into()]),
+                    )
+                },
                 result(
                     "beta::b::skip",
                     "beta",

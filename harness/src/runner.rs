@@ -41,6 +41,9 @@ pub struct Case {
     pub seed_section: String,
     /// Not run unless `--ignored` / `--include-ignored` (slow or stressful cases).
     pub ignored: bool,
+    /// Where the case is defined (`file:line`): shown by `--list --locations` and in every
+    /// failure message and report.
+    pub location: Option<String>,
     pub body: CaseBody,
 }
 
@@ -113,8 +116,12 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         .collect();
     let filtered_out = plan.cases.len() - cases.len();
     if libtest.list {
-        let names: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        crate::console::list(&names);
+        if args.locations {
+            crate::listing::with_locations(&cases);
+        } else {
+            let names: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+            crate::console::list(&names);
+        }
         return ExitCode::SUCCESS;
     }
 
@@ -219,7 +226,7 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
         };
         let report = if args.strict { report.strict() } else { report };
         let rerun = crate::rerun::command(&case.id);
-        let failure = failure_message(&report, &output, &rerun);
+        let failure = failure_message(&report, &output, case.location.as_deref(), &rerun);
         if let Some(con) = &console {
             con.finished(&case.id, &report, failure);
         }
@@ -227,6 +234,7 @@ pub fn run(args: &HarnessArgs, plan: RunPlan) -> ExitCode {
             id: case.id.clone(),
             suite: case.suite.clone(),
             seed_section: case.seed_section.clone(),
+            location: case.location.clone(),
             report,
             duration: t.elapsed(),
             output,
@@ -405,6 +413,7 @@ fn unrun(case: &Case, why: &str) -> CaseResult {
         id: case.id.clone(),
         suite: case.suite.clone(),
         seed_section: case.seed_section.clone(),
+        location: case.location.clone(),
         report: CaseReport::skip(why),
         duration: Duration::ZERO,
         output: String::new(),
@@ -528,8 +537,14 @@ pub(crate) fn known_bug_lines(record: &RunRecord, strict: bool) -> Vec<String> {
     lines
 }
 
-/// The console text of a failed case: summary, details, notes, output, rerun command.
-fn failure_message(report: &CaseReport, output: &str, rerun: &str) -> Option<String> {
+/// The console text of a failed case: summary, details, notes, output, where the case is
+/// defined, rerun command.
+fn failure_message(
+    report: &CaseReport,
+    output: &str,
+    location: Option<&str>,
+    rerun: &str,
+) -> Option<String> {
     match report.status {
         Status::Pass | Status::Skip | Status::KnownBug => None,
         Status::Fail | Status::Error => {
@@ -541,6 +556,9 @@ fn failure_message(report: &CaseReport, output: &str, rerun: &str) -> Option<Str
             if !output.trim().is_empty() {
                 msg.push_str("\n  output:\n    ");
                 msg.push_str(&output.trim_end().replace('\n', "\n    "));
+            }
+            if let Some(at) = location {
+                msg.push_str(&format!("\n  defined at: {at}"));
             }
             msg.push_str(&format!("\n  rerun: {rerun}"));
             Some(msg)
@@ -789,6 +807,7 @@ mod tests {
             suite: "t".into(),
             seed_section: "the runner's own test".into(),
             ignored: false,
+            location: Some("harness/src/runner.rs:1".into()),
             body: Arc::new(move |_| report()),
         }
     }

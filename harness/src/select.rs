@@ -203,6 +203,7 @@ mod tests {
                 id: id.to_string(),
                 suite: "t".into(),
                 seed_section: String::new(),
+                location: None,
                 ignored: id.contains("stress"),
                 body: Arc::new(|_| crate::CaseReport::pass("p")),
             })

@@ -5,11 +5,12 @@
 //! case runs random assign/deassign sequences against the reference model in
 //! `fixtures::models::ioeventfd`.
 
-use crate::rows::{cap, case, fixture_error, table_cases, CaseDef, Checker, Need, Seed, Step};
-use fixtures::models::ioeventfd::{
-    check_property, KernelSystem, PropertyConfig, PropertyFailure, DESCRIPTORS,
+use crate::rows::{bad_argument_cases, Target};
+use crate::rows::{
+    cap, case, fixture_error, CaseDef, Checker, Fixture, Need, Property, Seed, Step,
 };
-use fixtures::raw::ioctl::ioeventfd;
+use fixtures::models::ioeventfd::{self as model, KernelSystem, Model};
+use fixtures::raw::ioctl::{ioeventfd, KVM_IOEVENTFD};
 use fixtures::raw::uapi::*;
 use fixtures::vm::Vm;
 use harness::{CaseContext, CaseReport, Expected, Outcome};
@@ -188,7 +189,7 @@ impl Env {
     }
 
     /// Resolve and call, judged against `expected`.
-    fn call(
+    fn check_call(
         &self,
         c: &mut Checker,
         what: &str,
@@ -206,47 +207,33 @@ impl Env {
     }
 }
 
-type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
+impl Fixture for Env {
+    type Given = Reg;
+    type Call = Reg;
+    type Setup = ();
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
-    pub given: Vec<Reg>,
-    pub call: Reg,
-    pub expect: Expected,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
+    fn open(_: &Arc<crate::rows::Host>, _: &CaseContext, _: &Row, _: &Expected) -> Step<Env> {
+        Env::new().map_err(fixture_error)
+    }
+
+    fn given(&mut self, given: &[Reg], c: &mut Checker) -> Step<()> {
+        for g in given {
+            let e = g.resolve(self);
+            c.setup(CALL, &e, self.ioctl(&e))?;
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, call: &Reg, expected: Expected, c: &mut Checker) -> Step<()> {
+        self.check_call(c, CALL, *call, expected).map(drop)
+    }
 }
 
+type Row = crate::rows::Row<Env>;
+
+#[track_caller]
 fn row(id: impl Into<String>, call: Reg, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: vec![],
-        given: vec![],
-        call,
-        expect: expect.into(),
-        doc: None,
-        then: None,
-    }
-}
-
-impl Row {
-    fn given(mut self, g: &[Reg]) -> Self {
-        self.given = g.to_vec();
-        self
-    }
-    fn needs(mut self, n: &[Need]) -> Self {
-        self.needs.extend_from_slice(n);
-        self
-    }
-    fn then(mut self, t: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static) -> Self {
-        self.then = Some(Arc::new(t));
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
+    Row::new(id, call, expect)
 }
 
 const OK: Outcome = Outcome::OK;
@@ -271,6 +258,7 @@ const DOC_DEASSIGN: &str =
      invalid len, undefined flags or an overflowing range just find no match (ENOENT)";
 
 /// The whole table.
+#[rustfmt::skip]
 pub fn rows() -> Vec<Row> {
     let m4 = mmio(A, 4);
     let mut rows = vec![
@@ -281,8 +269,7 @@ pub fn rows() -> Vec<Row> {
         row("len::accepts_8", mmio(A, 8), OK).then(deassigns(mmio(A, 8))),
         row("len::accepts_0_mmio", mmio(A, 0), OK).needs(&[any_length()]).doc(DOC_LEN0).then(deassigns(mmio(A, 0))),
         row("len::accepts_0_pio", pio(A, 0), OK).needs(&[any_length()]).doc(DOC_LEN0).then(deassigns(pio(A, 0))),
-        row("len::rejects_0_pio_without_any_length", pio(A, 0), EINVAL)
-            .needs(&[Need::CapAbsent { cap: KVM_CAP_IOEVENTFD_ANY_LENGTH, name: "KVM_CAP_IOEVENTFD_ANY_LENGTH" }]),
+        row("len::rejects_0_pio_without_any_length", pio(A, 0), EINVAL).needs(&[Need::CapAbsent { cap: KVM_CAP_IOEVENTFD_ANY_LENGTH, name: "KVM_CAP_IOEVENTFD_ANY_LENGTH" }]),
         row("len::pio_accepts_1", pio(A, 1), OK),
         row("len::pio_accepts_8", pio(A, 8), OK),
         row("len::pio_rejects_3", pio(A, 3), EINVAL),
@@ -306,17 +293,12 @@ pub fn rows() -> Vec<Row> {
         row("bounds::pio_wraps", pio(u64::MAX - 1, 2), EINVAL),
         row("bounds::len_0_at_u64_max", mmio(u64::MAX, 0), OK).needs(&[any_length()]),
         row("bounds::pio_len_0_at_u64_max", pio(u64::MAX, 0), OK).needs(&[any_length()]),
-        row("bounds::pio_port_above_0xffff", pio(0x1_0000, 1), OK)
-            .doc("api.txt 4.56 asks for a \"legal pio/mmio address\"; the kernel does not range-check PIO addresses"),
-        row("bounds::datamatch_wider_than_len", mmio(A, 1).dm(0x1234_5678), OK)
-            .doc("a datamatch wider than len is accepted (it can never match a guest write)"),
+        row("bounds::pio_port_above_0xffff", pio(0x1_0000, 1), OK).doc("api.txt 4.56 asks for a \"legal pio/mmio address\"; the kernel does not range-check PIO addresses"),
+        row("bounds::datamatch_wider_than_len", mmio(A, 1).dm(0x1234_5678), OK).doc("a datamatch wider than len is accepted (it can never match a guest write)"),
         // ---- len 0 and DATAMATCH ----
         row("len0::datamatch_mmio", mmio(A, 0).dm(0), EINVAL),
         row("len0::datamatch_pio", pio(A, 0).dm(0), EINVAL),
-        row("len0::mmio_assign_deassign_assign", mmio(A, 0), OK)
-            .needs(&[any_length()])
-            .given(&[mmio(A, 0), mmio(A, 0).deassign()])
-            .then(deassigns(mmio(A, 0))),
+        row("len0::mmio_assign_deassign_assign", mmio(A, 0), OK).needs(&[any_length()]).given(&[mmio(A, 0), mmio(A, 0).deassign()]).then(deassigns(mmio(A, 0))),
         row("len0::pio_assign_deassign_assign", pio(A, 0), OK).needs(&[any_length()]).given(&[pio(A, 0), pio(A, 0).deassign()]),
         // ---- fd ----
         row("fd::minus_one", m4.fd(Fd::Raw(-1)), EBADF),
@@ -399,11 +381,7 @@ pub fn rows() -> Vec<Row> {
         row("pad::nonzero_on_deassign", m4.pad(0xa5).deassign(), OK).given(&[m4]).then(gone(m4)),
     ];
     for bit in 5..32 {
-        rows.push(row(
-            format!("flags::rejects_bit_{bit}"),
-            m4.flags(1 << bit),
-            EINVAL,
-        ));
+        rows.push(row(format!("flags::rejects_bit_{bit}"), m4.flags(1 << bit), EINVAL));
     }
     for len in [3, 5, 6, 7, 9, 16, 0xffff_ffff] {
         let name = if len < 0x100 {
@@ -422,7 +400,7 @@ pub fn rows() -> Vec<Row> {
 /// `r` is registered exactly like that: its deassign succeeds.
 fn deassigns(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
     move |env, c| {
-        env.call(
+        env.check_call(
             c,
             "deassign of the registration (succeeds only if it is there)",
             r.deassign(),
@@ -435,13 +413,13 @@ fn deassigns(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
 /// `r` is no longer registered: a second deassign finds nothing and it can be assigned again.
 fn gone(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
     move |env, c| {
-        env.call(
+        env.check_call(
             c,
             "deassign again (nothing left to match)",
             r.deassign(),
             ENOENT,
         )?;
-        env.call(
+        env.check_call(
             c,
             "assign again (no collision with what was removed)",
             r,
@@ -453,132 +431,35 @@ fn gone(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), |_host, _ctx, row| run_row(row));
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &[],
-        &[(
-            "",
-            fixtures::raw::ioctl::KVM_IOEVENTFD,
-            crate::rows::Target::Vm,
-        )],
-    ));
-    cases.push(case(
-        SUITE,
-        CaseDef {
-            id: PROPERTY_ID.into(),
-            seed: SEED,
-            needs: vec![any_length()],
-            ignored: false,
-            body: Arc::new(|_host, ctx| Ok(property(ctx))),
-        },
-    ));
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &[], &[("", KVM_IOEVENTFD, Target::Vm)]);
+    cases.extend(bad_arguments);
+    cases.push(PROPERTY.case(SEED, &[any_length()], property));
     // peers.md R8: a vCPU keeps writing to an ioeventfd port while the host deassigns and
     // re-assigns it and reloads a memslot; a hang ends in the case timeout. Slow: --ignored.
-    cases.push(case(
-        SUITE,
-        CaseDef {
-            id: "stress::toggle_while_guest_writes_and_memslots_reload".into(),
-            seed: SEED,
-            needs: vec![Need::Arch("x86_64"), Need::Live],
-            ignored: true,
-            body: Arc::new(|_host, _ctx| stress::toggle_while_guest_writes()),
-        },
-    ));
+    let needs = [Need::Arch("x86_64"), Need::Live];
+    #[rustfmt::skip]
+    let stress = CaseDef::new("stress::toggle_while_guest_writes_and_memslots_reload", SEED, &needs, |_, _| stress::toggle_while_guest_writes());
+    cases.push(case(SUITE, stress.ignored()));
     cases
-}
-
-crate::table_row!(Row);
-
-fn run_row(row: &Row) -> Step<CaseReport> {
-    let env = Env::new().map_err(fixture_error)?;
-    let mut c = Checker::new();
-    for g in &row.given {
-        let e = g.resolve(&env);
-        c.setup(CALL, &e, env.ioctl(&e))?;
-    }
-    env.call(&mut c, CALL, row.call, row.expect.clone())?;
-    if let Some(doc) = row.doc {
-        c.note(format!("documentation deviation: {doc}"));
-    }
-    if let Some(then) = &row.then {
-        then(&env, &mut c)?;
-    }
-    c.pass()
 }
 
 // ---- the property: random sequences against the reference model ----
 
-const PROPERTY_ID: &str = "sequences::assign_deassign_model";
-/// Sequences per run unless --proptest-cases says otherwise. On the development machine every
-/// successful assign or deassign waits for an SRCU grace period (about 4 ms), so 48 sequences
-/// of up to 24 steps take well under a second; each sequence gets a fresh VM (0.1-0.8 ms).
-const DEFAULT_SEQUENCES: u32 = 48;
+// Every successful assign or deassign waits for an SRCU grace period (about 4 ms here), so 48
+// sequences of up to 24 steps take well under a second; each gets a fresh VM (0.1-0.8 ms).
+const PROPERTY: Property = Property::new(SUITE, "assign_deassign_model", model::STREAM, 48);
 const MAX_STEPS: usize = 24;
 
-fn property(ctx: &CaseContext) -> CaseReport {
-    let cfg = PropertyConfig {
-        cases: ctx.proptest_cases.unwrap_or(DEFAULT_SEQUENCES),
-        seed: ctx.seed,
-        max_steps: MAX_STEPS,
-        reuse: false,
-    };
-    let replay = format!(
-        "replay: {} replays it",
-        harness::rerun::command(&format!("{SUITE}::{PROPERTY_ID}"))
+fn property(_host: &Arc<crate::rows::Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    let start = || Ok((KernelSystem::new()?, Model::default()));
+    let result = fixtures::models::check(&p.config(ctx), &model::sequences(MAX_STEPS), start);
+    let fixture = format!(
+        "each input on a fresh VM with eventfds 0, 1, 2 and descriptor 3 = dup of eventfd 0 ({} descriptors); the model is kernel-semantics.md §7",
+        model::DESCRIPTORS
     );
-    match check_property(cfg, KernelSystem::new) {
-        Ok(stats) => {
-            let secs = stats.elapsed.as_secs_f64();
-            CaseReport::pass(format!(
-                "{} sequences, {} steps agreed with the model ({:.0} steps/s)",
-                stats.sequences,
-                stats.steps,
-                stats.steps as f64 / secs.max(1e-9)
-            ))
-            .with_note(format!("seed {} ({replay})", ctx.seed))
-        }
-        Err(PropertyFailure::Error(e)) => {
-            CaseReport::error(e).with_details(vec![format!("seed: {}", ctx.seed), replay])
-        }
-        Err(PropertyFailure::Disagree {
-            steps,
-            stats,
-            shrunk_from,
-        }) => {
-            let last = steps.last().expect("a failing sequence has a step");
-            let mut details = vec![
-                format!("seed: {}; {} sequences ({} steps) run before shrinking ended", ctx.seed, stats.sequences, stats.steps),
-                format!(
-                    "shortest failing sequence ({} steps, shrunk from {shrunk_from}), on a fresh VM with eventfds 0, 1, 2 \
-                     and descriptor 3 = dup of eventfd 0 ({DESCRIPTORS} descriptors):",
-                    steps.len()
-                ),
-            ];
-            for (i, s) in steps.iter().enumerate() {
-                let mark = if s.agrees() { "" } else { "   <-- disagrees" };
-                details.push(format!(
-                    "  {}. {}: expected {}, actual {}{mark}",
-                    i + 1,
-                    s.op,
-                    Outcome::from(s.expected),
-                    Outcome::from(s.actual)
-                ));
-                details.push(format!("     {}", s.raw));
-            }
-            details.push(replay);
-            CaseReport::fail(format!(
-                "step {} of {}: {}: expected {} (the model of kernel-semantics.md §7), got {}",
-                steps.len(),
-                steps.len(),
-                last.op,
-                Outcome::from(last.expected),
-                Outcome::from(last.actual)
-            ))
-            .with_details(details)
-        }
-    }
+    p.report(ctx, vec![fixture], result)
 }
 
 // ---- guest programs (live x86_64): what a guest write does ----
@@ -623,220 +504,49 @@ fn mmio_w(len: u32, value: u64) -> W {
     W::Mmio { off: 0, len, value }
 }
 
+/// A guest row: `call` registers, then the guest's writes and the calls between them.
+#[track_caller]
+fn g(id: &str, call: Reg, acts: Vec<Act>) -> Row {
+    row(format!("guest::{id}"), call, OK)
+        .needs(&[Need::Arch("x86_64"), Need::Live])
+        .then(guest::scenario(acts))
+}
+
+#[rustfmt::skip]
 fn guest_rows() -> Vec<Row> {
     use Act::{Call, Write};
     use Effect::{Exits, Signals};
-    let live_x86 = [Need::Arch("x86_64"), Need::Live];
     let p = |len| pio(PORT as u64, len);
     let m = |len| mmio(MMIO_GPA, len);
-    let g = |id: &str, call: Reg, acts: Vec<Act>| {
-        row(format!("guest::{id}"), call, OK)
-            .needs(&live_x86)
-            .then(guest::scenario(acts))
-    };
     vec![
-        g(
-            "pio_1_signals_without_exit",
-            p(1),
-            vec![Write(pio_w(1, 0x5a), Signals(0))],
-        ),
-        g(
-            "pio_2_signals_without_exit",
-            p(2),
-            vec![Write(pio_w(2, 0x5a5a), Signals(0))],
-        ),
-        g(
-            "pio_4_signals_without_exit",
-            p(4),
-            vec![Write(pio_w(4, 0x5a5a_5a5a), Signals(0))],
-        ),
-        g(
-            "mmio_1_signals_without_exit",
-            m(1),
-            vec![Write(mmio_w(1, 0x5a), Signals(0))],
-        ),
-        g(
-            "mmio_2_signals_without_exit",
-            m(2),
-            vec![Write(mmio_w(2, 0x5a5a), Signals(0))],
-        ),
-        g(
-            "mmio_4_signals_without_exit",
-            m(4),
-            vec![Write(mmio_w(4, 0x5a5a_5a5a), Signals(0))],
-        ),
-        g(
-            "mmio_8_signals_without_exit",
-            m(8),
-            vec![Write(mmio_w(8, 0x5a5a_5a5a_5a5a_5a5a), Signals(0))],
-        ),
-        g(
-            "every_write_signals",
-            p(1),
-            vec![
-                Write(pio_w(1, 1), Signals(0)),
-                Write(pio_w(1, 2), Signals(0)),
-            ],
-        ),
-        g(
-            "pio_unregistered_port_exits",
-            p(1),
-            vec![Write(
-                W::Pio {
-                    off: 1,
-                    len: 1,
-                    value: 1,
-                },
-                Exits,
-            )],
-        ),
-        g(
-            "mmio_inside_registration_exits",
-            m(4),
-            vec![Write(
-                W::Mmio {
-                    off: 1,
-                    len: 1,
-                    value: 1,
-                },
-                Exits,
-            )],
-        ),
-        g(
-            "pio_datamatch_match_signals",
-            p(2).dm(0x1234),
-            vec![Write(pio_w(2, 0x1234), Signals(0))],
-        ),
-        g(
-            "pio_datamatch_mismatch_exits",
-            p(2).dm(0x1234),
-            vec![
-                Write(pio_w(2, 0x1235), Exits),
-                Write(pio_w(2, 0x1234), Signals(0)),
-            ],
-        ),
-        g(
-            "mmio_datamatch_match_signals",
-            m(4).dm(0xdead_beef),
-            vec![Write(mmio_w(4, 0xdead_beef), Signals(0))],
-        ),
-        g(
-            "mmio_datamatch_mismatch_exits",
-            m(4).dm(0xdead_beef),
-            vec![Write(mmio_w(4, 0xdead_beee), Exits)],
-        ),
-        g(
-            "mmio_datamatch_8_bytes_compares_all_bytes",
-            m(8).dm(0x1122_3344_5566_7788),
-            vec![
-                Write(mmio_w(8, 0x1122_3344_5566_7788), Signals(0)),
-                Write(mmio_w(8, 0x1122_3345_5566_7788), Exits),
-            ],
-        ),
-        g(
-            "datamatch_wider_than_len_never_matches",
-            p(1).dm(0x100),
-            vec![Write(pio_w(1, 0), Exits), Write(pio_w(1, 0xff), Exits)],
-        ),
-        g(
-            "datamatch_routes_to_its_eventfd",
-            p(1).dm(2).fd(Fd::Event(1)),
-            vec![
-                Call(p(1).dm(1), OK),
-                Write(pio_w(1, 2), Signals(1)),
-                Write(pio_w(1, 1), Signals(0)),
-                Write(pio_w(1, 3), Exits),
-            ],
-        ),
-        g(
-            "pio_other_length_exits",
-            p(2),
-            vec![
-                Write(pio_w(1, 0x12), Exits),
-                Write(pio_w(4, 0x12), Exits),
-                Write(pio_w(2, 0x12), Signals(0)),
-            ],
-        ),
-        g(
-            "mmio_other_length_exits",
-            m(4),
-            vec![
-                Write(mmio_w(2, 0x12), Exits),
-                Write(mmio_w(8, 0x12), Exits),
-                Write(mmio_w(1, 0x12), Exits),
-            ],
-        ),
-        g(
-            "pio_after_deassign_exits",
-            p(1),
-            vec![
-                Write(pio_w(1, 7), Signals(0)),
-                Call(p(1).deassign(), OK),
-                Write(pio_w(1, 7), Exits),
-            ],
-        ),
-        g(
-            "mmio_after_deassign_exits",
-            m(4),
-            vec![
-                Write(mmio_w(4, 7), Signals(0)),
-                Call(m(4).deassign(), OK),
-                Write(mmio_w(4, 7), Exits),
-            ],
-        ),
-        g(
-            "pio_len0_fires_for_every_length",
-            p(0),
-            vec![
-                Write(pio_w(1, 1), Signals(0)),
-                Write(pio_w(2, 2), Signals(0)),
-                Write(pio_w(4, 3), Signals(0)),
-            ],
-        )
-        .needs(&[any_length()]),
-        g(
-            "mmio_len0_fires_for_every_length",
-            m(0),
-            vec![
-                Write(mmio_w(1, 1), Signals(0)),
-                Write(mmio_w(2, 2), Signals(0)),
-                Write(mmio_w(4, 3), Signals(0)),
-                Write(mmio_w(8, 4), Signals(0)),
-            ],
-        )
-        .needs(&[any_length()]),
-        g(
-            "mmio_len0_after_deassign_exits",
-            m(0),
-            vec![
-                Write(mmio_w(4, 1), Signals(0)),
-                Call(m(0).deassign(), OK),
-                Write(mmio_w(4, 1), Exits),
-                Call(m(0), OK),
-                Write(mmio_w(2, 1), Signals(0)),
-            ],
-        )
-        .needs(&[any_length()]),
-        g(
-            "registered_through_a_dup_signals_the_eventfd",
-            p(1).fd(Fd::Dup(0)),
-            vec![Write(pio_w(1, 1), Signals(0))],
-        ),
-        g(
-            "virtio_ccw_notify_not_hit_by_mmio",
-            m(4).flags(CCW),
-            vec![Write(mmio_w(4, 1), Exits)],
-        ),
-        g(
-            "pio_registration_not_hit_by_mmio",
-            pio(MMIO_GPA, 4),
-            vec![Write(mmio_w(4, 1), Exits)],
-        ),
-        g(
-            "pad_ignored_for_signalling",
-            p(1).pad(0xff),
-            vec![Write(pio_w(1, 1), Signals(0))],
-        ),
+        g("pio_1_signals_without_exit", p(1), vec![Write(pio_w(1, 0x5a), Signals(0))]),
+        g("pio_2_signals_without_exit", p(2), vec![Write(pio_w(2, 0x5a5a), Signals(0))]),
+        g("pio_4_signals_without_exit", p(4), vec![Write(pio_w(4, 0x5a5a_5a5a), Signals(0))]),
+        g("mmio_1_signals_without_exit", m(1), vec![Write(mmio_w(1, 0x5a), Signals(0))]),
+        g("mmio_2_signals_without_exit", m(2), vec![Write(mmio_w(2, 0x5a5a), Signals(0))]),
+        g("mmio_4_signals_without_exit", m(4), vec![Write(mmio_w(4, 0x5a5a_5a5a), Signals(0))]),
+        g("mmio_8_signals_without_exit", m(8), vec![Write(mmio_w(8, 0x5a5a_5a5a_5a5a_5a5a), Signals(0))]),
+        g("every_write_signals", p(1), vec![Write(pio_w(1, 1), Signals(0)), Write(pio_w(1, 2), Signals(0))]),
+        g("pio_unregistered_port_exits", p(1), vec![Write(W::Pio { off: 1, len: 1, value: 1 }, Exits)]),
+        g("mmio_inside_registration_exits", m(4), vec![Write(W::Mmio { off: 1, len: 1, value: 1 }, Exits)]),
+        g("pio_datamatch_match_signals", p(2).dm(0x1234), vec![Write(pio_w(2, 0x1234), Signals(0))]),
+        g("pio_datamatch_mismatch_exits", p(2).dm(0x1234), vec![Write(pio_w(2, 0x1235), Exits), Write(pio_w(2, 0x1234), Signals(0))]),
+        g("mmio_datamatch_match_signals", m(4).dm(0xdead_beef), vec![Write(mmio_w(4, 0xdead_beef), Signals(0))]),
+        g("mmio_datamatch_mismatch_exits", m(4).dm(0xdead_beef), vec![Write(mmio_w(4, 0xdead_beee), Exits)]),
+        g("mmio_datamatch_8_bytes_compares_all_bytes", m(8).dm(0x1122_3344_5566_7788), vec![Write(mmio_w(8, 0x1122_3344_5566_7788), Signals(0)), Write(mmio_w(8, 0x1122_3345_5566_7788), Exits)]),
+        g("datamatch_wider_than_len_never_matches", p(1).dm(0x100), vec![Write(pio_w(1, 0), Exits), Write(pio_w(1, 0xff), Exits)]),
+        g("datamatch_routes_to_its_eventfd", p(1).dm(2).fd(Fd::Event(1)), vec![Call(p(1).dm(1), OK), Write(pio_w(1, 2), Signals(1)), Write(pio_w(1, 1), Signals(0)), Write(pio_w(1, 3), Exits)]),
+        g("pio_other_length_exits", p(2), vec![Write(pio_w(1, 0x12), Exits), Write(pio_w(4, 0x12), Exits), Write(pio_w(2, 0x12), Signals(0))]),
+        g("mmio_other_length_exits", m(4), vec![Write(mmio_w(2, 0x12), Exits), Write(mmio_w(8, 0x12), Exits), Write(mmio_w(1, 0x12), Exits)]),
+        g("pio_after_deassign_exits", p(1), vec![Write(pio_w(1, 7), Signals(0)), Call(p(1).deassign(), OK), Write(pio_w(1, 7), Exits)]),
+        g("mmio_after_deassign_exits", m(4), vec![Write(mmio_w(4, 7), Signals(0)), Call(m(4).deassign(), OK), Write(mmio_w(4, 7), Exits)]),
+        g("pio_len0_fires_for_every_length", p(0), vec![Write(pio_w(1, 1), Signals(0)), Write(pio_w(2, 2), Signals(0)), Write(pio_w(4, 3), Signals(0))]).needs(&[any_length()]),
+        g("mmio_len0_fires_for_every_length", m(0), vec![Write(mmio_w(1, 1), Signals(0)), Write(mmio_w(2, 2), Signals(0)), Write(mmio_w(4, 3), Signals(0)), Write(mmio_w(8, 4), Signals(0))]).needs(&[any_length()]),
+        g("mmio_len0_after_deassign_exits", m(0), vec![Write(mmio_w(4, 1), Signals(0)), Call(m(0).deassign(), OK), Write(mmio_w(4, 1), Exits), Call(m(0), OK), Write(mmio_w(2, 1), Signals(0))]).needs(&[any_length()]),
+        g("registered_through_a_dup_signals_the_eventfd", p(1).fd(Fd::Dup(0)), vec![Write(pio_w(1, 1), Signals(0))]),
+        g("virtio_ccw_notify_not_hit_by_mmio", m(4).flags(CCW), vec![Write(mmio_w(4, 1), Exits)]),
+        g("pio_registration_not_hit_by_mmio", pio(MMIO_GPA, 4), vec![Write(mmio_w(4, 1), Exits)]),
+        g("pad_ignored_for_signalling", p(1).pad(0xff), vec![Write(pio_w(1, 1), Signals(0))]),
     ]
 }
 
@@ -897,7 +607,7 @@ mod guest {
             for (i, a) in acts.iter().enumerate() {
                 match *a {
                     Act::Call(r, want) => {
-                        env.call(
+                        env.check_call(
                             c,
                             &format!("step {}: KVM_IOEVENTFD between guest writes", i + 1),
                             r,
@@ -1102,7 +812,7 @@ mod tests {
             assert_eq!(r.id, r.id.to_lowercase(), "{}", r.id);
             assert!(r.id.contains("::"), "{}", r.id);
         }
-        assert!(seen.insert(PROPERTY_ID.to_string()));
+        assert!(seen.insert(PROPERTY.id()));
     }
 
     #[test]

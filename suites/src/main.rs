@@ -1,6 +1,8 @@
 //! kvm-conformance: checks the KVM ioctls documented in api.txt against this host's kernel (or
 //! the simulated s390 kernel) and writes JUnit and KTAP reports.
 
+#![forbid(unsafe_code)]
+
 mod compare;
 mod emulate;
 mod ioeventfd;

@@ -1,15 +1,20 @@
-//! The KVM side of a case row: requirements checked against the host, the seed section a case
-//! checks, and the call-and-judge helper every suite uses. Suites describe cases as data and
-//! hand them to `case()`, which turns them into harness cases.
+//! What every suite shares: the requirements a case checks against the host, the seed section it
+//! checks, the call-and-judge `Checker`, expected outcomes with their alternatives, and (in
+//! `table`) the one row shape and the function that runs a row. A suite file is its table plus
+//! the fixture only that ioctl has.
 
-use fixtures::host::{open_kvm, storage_key_scope, StorageKeyScope, SystemFd};
+use fixtures::host::{storage_key_scope, StorageKeyScope, SystemFd};
 use fixtures::raw::uapi::KVM_CAP_S390_KEYOP;
 use fixtures::raw::{Backend, Kernel, SysResult};
-use harness::{judge, AltKind, CaseContext, CaseReport, Expected, Judgement, Outcome};
+use harness::{judge, AltKind, CaseReport, Expected, Judgement, Outcome};
 use std::fmt::Display;
-use std::sync::Arc;
 
 pub mod not_runnable;
+pub mod property;
+pub mod table;
+
+pub use property::Property;
+pub use table::{case, cases, Act, CaseDef, Fixture, Row};
 
 /// An api.txt section a case checks, with the seed file that holds it.
 #[derive(Debug, Clone, Copy)]
@@ -119,85 +124,6 @@ impl Need {
     }
 }
 
-pub type Body = Arc<dyn Fn(&Host, &CaseContext) -> Result<CaseReport, CaseReport> + Send + Sync>;
-
-/// A conformance case: the suite-independent part of every row.
-pub struct CaseDef {
-    pub id: String,
-    pub seed: Seed,
-    pub needs: Vec<Need>,
-    pub ignored: bool,
-    pub body: Body,
-}
-
-/// Turn a case definition into a harness case: open KVM (skip with the reason when there is
-/// none), check the needs (skip with what is missing), then run the body.
-pub fn case(suite: &str, def: CaseDef) -> harness::Case {
-    let CaseDef {
-        id,
-        seed,
-        needs,
-        ignored,
-        body,
-    } = def;
-    harness::Case {
-        id: format!("{suite}::{id}"),
-        suite: suite.to_string(),
-        seed_section: seed.to_string(),
-        ignored,
-        body: Arc::new(move |ctx: &CaseContext| {
-            let k = fixtures::kernel();
-            let sys = match open_kvm(k) {
-                Ok(sys) => sys,
-                Err(reason) => return CaseReport::skip(reason),
-            };
-            let host = Host { k, sys };
-            // The architecture decides first: an s390 case on x86 skips as "needs s390x", not
-            // as a missing s390 capability.
-            let arch_first = needs
-                .iter()
-                .filter(|n| n.is_arch())
-                .chain(needs.iter().filter(|n| !n.is_arch()));
-            if let Some(reason) = { arch_first }.find_map(|n| n.unmet(&host)) {
-                return CaseReport::skip(reason);
-            }
-            // A WARN or oops that leaves every errno right still fails the case (live only).
-            let live = k.backend() == Backend::Live;
-            let taint_before = if live {
-                fixtures::host::kernel_taint()
-            } else {
-                None
-            };
-            let kernel_log = live
-                .then(harness::kmsg::Cursor::at_end)
-                .and_then(Result::ok);
-            crate::rows::not_runnable::case_starts();
-            let report = body(&host, ctx).unwrap_or_else(|r| r);
-            let report = crate::rows::not_runnable::case_ended(report);
-            let report = match kernel_log {
-                Some(mut cursor) => with_kernel_log(report, cursor.read_new()),
-                None => report,
-            };
-            let taint_after = taint_before.and(fixtures::host::kernel_taint());
-            match (taint_before, taint_after) {
-                (Some(b), Some(a)) => match fixtures::host::new_problem_taints(b, a) {
-                    Some(taints) => CaseReport::fail(format!(
-                        "the kernel became tainted during this case: {taints}; see dmesg"
-                    ))
-                    .with_details(vec![
-                        format!("case result before the taint check: {:?}: {}", report.status, report.summary),
-                        "with --test-threads > 1 a case running at the same time may be the cause: \
-                         rerun this case alone"
-                            .into(),
-                    ]),
-                    None => report,
-                },
-                _ => report,
-            }
-        }),
-    }
-}
-
 /// The most kernel log lines one case's report keeps (the first ones; the count of the rest
 /// is said): a memslot property on a classic-gmap kernel logs thousands of the same line.
 const KERNEL_LOG_MAX_LINES: usize = 200;
@@ -248,27 +174,6 @@ fn with_kernel_log(report: CaseReport, records: Vec<harness::kmsg::Record>) -> C
     })
 }
 
-/// What every suite's row type shares, so that one function turns any table into cases.
-pub trait TableRow: Send + Sync + 'static {
-    fn id(&self) -> &str;
-    fn needs(&self) -> &[Need];
-}
-
-/// `impl TableRow` for a row struct with `id: String` and `needs: Vec<Need>` fields.
-#[macro_export]
-macro_rules! table_row {
-    ($row:ty) => {
-        impl $crate::rows::TableRow for $row {
-            fn id(&self) -> &str {
-                &self.id
-            }
-            fn needs(&self) -> &[$crate::rows::Need] {
-                &self.needs
-            }
-        }
-    };
-}
-
 /// A row's expected outcome: fixed, or computed from a host fact (a capability value, the
 /// architecture) when the case runs.
 pub enum Expect {
@@ -285,29 +190,21 @@ impl Expect {
     }
 }
 
-/// How a suite runs one of its rows.
-pub type RunRow<R> = fn(&Host, &CaseContext, &R) -> Step<CaseReport>;
+/// A user pointer a call passes (a key or entry buffer, a MEM_OP `buf` or `old_addr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ptr {
+    /// A buffer of the fixture's, mapped and filled as the suite says.
+    Mapped,
+    /// A PROT_NONE page: the kernel's copy faults (EFAULT).
+    Inaccessible,
+    Null,
+}
 
-/// A suite's table as harness cases: every row checks `seed` and runs through `run`.
-pub fn table_cases<R: TableRow>(
-    suite: &str,
-    seed: Seed,
-    rows: Vec<R>,
-    run: RunRow<R>,
-) -> Vec<harness::Case> {
-    rows.into_iter()
-        .map(|row| {
-            let row = Arc::new(row);
-            let def = CaseDef {
-                id: row.id().to_string(),
-                seed,
-                needs: row.needs().to_vec(),
-                ignored: false,
-                body: Arc::new(move |host, ctx| run(host, ctx, &row)),
-            };
-            case(suite, def)
-        })
-        .collect()
+/// Which half of a GET/SET ioctl pair a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetOrSet {
+    Get,
+    Set,
 }
 
 /// Which fd an ioctl goes to.
@@ -319,13 +216,16 @@ pub enum Target {
 
 /// kernel-semantics.md §1.2: every handler under test first copies its fixed-size argument,
 /// so a NULL or unreadable argument pointer gives EFAULT. Two cases per ioctl:
-/// `arg::{label}null_pointer` and `arg::{label}inaccessible_pointer`.
+/// `arg::{label}null_pointer` and `arg::{label}inaccessible_pointer`, defined where this is
+/// called.
+#[track_caller]
 pub fn bad_argument_cases(
     suite: &str,
     seed: Seed,
     needs: &[Need],
     ioctls: &[(&'static str, u64, Target)],
 ) -> Vec<harness::Case> {
+    let location = std::panic::Location::caller();
     let mut cases = Vec::new();
     for &(label, request, target) in ioctls {
         let name = fixtures::raw::ioctl::request_name(request);
@@ -336,34 +236,56 @@ pub fn bad_argument_cases(
                 "null_pointer"
             };
             let def = CaseDef {
-                id: format!("arg::{label}{kind}"),
-                seed,
-                needs: needs.to_vec(),
-                ignored: false,
-                body: Arc::new(move |host, _ctx| {
-                    let vm = fixtures::vm::Vm::new().map_err(fixture_error)?;
-                    let vcpu = match target {
-                        Target::Vcpu => Some(vm.vcpu(0).map_err(fixture_error)?),
-                        Target::Vm => None,
-                    };
-                    let fd = vcpu.as_ref().map_or(vm.fd, |v| v.fd);
-                    let bad = fixtures::memory::Inaccessible::new().map_err(fixture_error)?;
-                    let arg = if inaccessible { bad.addr() } else { 0 };
-                    let fd_name = if target == Target::Vm { "VM" } else { "vcpu" };
-                    let mut c = Checker::new();
-                    c.call(
-                        &format!("{name} on the {fd_name} fd"),
-                        &format!("argument pointer {arg:#x} ({kind})"),
-                        nix::errno::Errno::EFAULT,
-                        host.k.ioctl(fd, request, arg),
-                    )?;
-                    c.pass()
-                }),
+                location,
+                ..CaseDef::new(
+                    format!("arg::{label}{kind}"),
+                    seed,
+                    needs,
+                    move |host, _ctx| {
+                        let vm = fixtures::vm::Vm::new().map_err(fixture_error)?;
+                        let vcpu = match target {
+                            Target::Vcpu => Some(vm.vcpu(0).map_err(fixture_error)?),
+                            Target::Vm => None,
+                        };
+                        let fd = vcpu.as_ref().map_or(vm.fd, |v| v.fd);
+                        let bad = fixtures::memory::Inaccessible::new().map_err(fixture_error)?;
+                        let arg = if inaccessible { bad.addr() } else { 0 };
+                        let fd_name = if target == Target::Vm { "VM" } else { "vcpu" };
+                        let mut c = Checker::new();
+                        c.call(
+                            &format!("{name} on the {fd_name} fd"),
+                            &format!("argument pointer {arg:#x} ({kind})"),
+                            nix::errno::Errno::EFAULT,
+                            host.k.ioctl(fd, request, arg),
+                        )?;
+                        c.pass()
+                    },
+                )
             };
             cases.push(case(suite, def));
         }
     }
     cases
+}
+
+/// Where an ioctl does not exist: KVM_CHECK_EXTENSION(`cap`) reads 0 on /dev/kvm and on the VM
+/// fd `vm`.
+pub fn capability_absent(
+    c: &mut Checker,
+    host: &Host,
+    vm: std::os::fd::RawFd,
+    cap: u64,
+    name: &str,
+) -> Step<()> {
+    for (fd, on) in [(host.sys.fd, "/dev/kvm"), (vm, "the VM fd")] {
+        c.call(
+            &format!("KVM_CHECK_EXTENSION({name}) on {on}"),
+            &format!("cap {cap}"),
+            Outcome::Value(0),
+            fixtures::raw::ioctl::check_extension(host.k, fd, cap),
+        )?;
+    }
+    Ok(())
 }
 
 /// A documented kernel bug, and whether this kernel is one where it is known. Where it is known,

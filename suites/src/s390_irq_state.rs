@@ -8,20 +8,24 @@
 //! Fixture (kept here for now): a VM without memslots and vcpus 0, 1 and 2, all never run
 //! (stopped); the calls go to vcpu 0. Ids 3..=254 do not exist.
 
-use crate::rows::{cap, fixture_error, table_cases, Checker, Host, Need, Seed, Step};
-use crate::s390_skeys::run_property;
+use crate::rows::{bad_argument_cases, capability_absent, Target};
+use crate::rows::{
+    cap, fixture_error, Checker, Fixture, GetOrSet, Host, Need, Property, Ptr, Seed, Step,
+};
 use fixtures::memory::{GuestMemory, Inaccessible};
 use fixtures::models::s390_irq_state::{
-    self as model, IrqModel, IRQ_SIZE, MCIC_DEGR, MCIC_EXTD, MCIC_PD, MCIC_SD, MCIC_WARN,
+    self as model, mchk_entry as mchk, pgm, show_entries as show, IrqAnswer, IrqJudge, IrqModel,
+    IrqOp, IRQ_SIZE, MCIC_DEGR, MCIC_EXTD, MCIC_PD, MCIC_SD, MCIC_WARN,
 };
-use fixtures::raw::ioctl::{check_extension, s390_get_irq_state, s390_irq, s390_set_irq_state};
+use fixtures::models::{Generated, SystemUnderTest};
+use fixtures::raw::ioctl::{s390_get_irq_state, s390_irq, s390_set_irq_state};
+use fixtures::raw::ioctl::{KVM_S390_GET_IRQ_STATE, KVM_S390_SET_IRQ_STATE};
 use fixtures::raw::uapi::*;
 use fixtures::raw::SysResult;
 use fixtures::vm::{Vcpu, Vm};
 use harness::{CaseContext, CaseReport, Expected, Outcome};
 use nix::errno::Errno::{EBUSY, EFAULT, EINVAL, ENOBUFS};
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
 use std::sync::Arc;
 
 pub const SUITE: &str = "s390_irq_state";
@@ -46,37 +50,24 @@ const D7: &str = "D7: api.txt prints two layouts (GET: buf, flags, len, reserved
 const D8: &str = "D8: api.txt (KVM_S390_IRQ) says an external call's code must not exceed the maximum number of vcpus; the kernel requires the id of an existing vcpu";
 const D12: &str = "D12: not in api.txt: GET lists entries in the kernel's internal order (not the SET order), and an MCHK without exigent or repressible mcic bits is accepted but never pending";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Get,
-    Set,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Buf {
-    /// SET: the entries, then zeros up to `len`; GET: SENTINEL bytes.
-    Mapped,
-    Inaccessible,
-    Null,
-}
-
 #[derive(Debug, Clone)]
 pub struct Call {
-    pub op: Op,
+    pub op: GetOrSet,
     pub entries: Vec<KvmS390Irq>,
     /// None: 72 × entries.
     pub len: Option<u32>,
-    pub buf: Buf,
+    /// The entry buffer; mapped: for SET the entries, then zeros up to `len`; for GET SENTINEL.
+    pub buf: Ptr,
     pub flags: u32,
     pub reserved: [u32; 4],
 }
 
 pub fn set(entries: &[KvmS390Irq]) -> Call {
     Call {
-        op: Op::Set,
+        op: GetOrSet::Set,
         entries: entries.to_vec(),
         len: None,
-        buf: Buf::Mapped,
+        buf: Ptr::Mapped,
         flags: 0,
         reserved: [0; 4],
     }
@@ -84,10 +75,10 @@ pub fn set(entries: &[KvmS390Irq]) -> Call {
 
 pub fn get(len: u32) -> Call {
     Call {
-        op: Op::Get,
+        op: GetOrSet::Get,
         entries: vec![],
         len: Some(len),
-        buf: Buf::Mapped,
+        buf: Ptr::Mapped,
         flags: 0,
         reserved: [0; 4],
     }
@@ -98,7 +89,7 @@ impl Call {
         self.len = Some(len);
         self
     }
-    fn buf(mut self, b: Buf) -> Self {
+    fn buf(mut self, b: Ptr) -> Self {
         self.buf = b;
         self
     }
@@ -121,8 +112,8 @@ pub enum Given {
     Set(Vec<KvmS390Irq>),
 }
 
-pub struct Env<'h> {
-    pub host: &'h Host,
+pub struct Env {
+    pub host: Arc<Host>,
     pub vm: Vm,
     pub vcpus: Vec<Vcpu>,
     /// The buffer of the call under test.
@@ -131,8 +122,8 @@ pub struct Env<'h> {
     inaccessible: u64,
 }
 
-impl Env<'_> {
-    fn new<'h>(host: &'h Host, vcpu_ids: &[u32]) -> Step<Env<'h>> {
+impl Env {
+    fn new(host: &Arc<Host>, vcpu_ids: &[u32]) -> Step<Env> {
         let vm = Vm::new().map_err(fixture_error)?;
         let mut vcpus = Vec::new();
         for &id in vcpu_ids {
@@ -144,7 +135,7 @@ impl Env<'_> {
         let inaccessible = Inaccessible::new().map_err(fixture_error)?;
         let addr = inaccessible.addr();
         Ok(Env {
-            host,
+            host: Arc::clone(host),
             vm,
             vcpus,
             buf: None,
@@ -160,24 +151,24 @@ impl Env<'_> {
     fn issue(&mut self, call: &Call) -> Step<(KvmS390IrqState, SysResult)> {
         let len = call.byte_len();
         let buf = match call.buf {
-            Buf::Mapped => {
+            Ptr::Mapped => {
                 let data = model::to_buffer(&call.entries);
                 let size = match call.op {
-                    Op::Set => (len as usize).max(data.len()).max(1),
-                    Op::Get => len.clamp(1, GET_BUF_CAP) as usize,
+                    GetOrSet::Set => (len as usize).max(data.len()).max(1),
+                    GetOrSet::Get => len.clamp(1, GET_BUF_CAP) as usize,
                 };
                 let mut mem = GuestMemory::new(size).map_err(fixture_error)?;
                 let bytes = mem.as_mut_slice();
                 match call.op {
-                    Op::Set => bytes[..data.len()].copy_from_slice(&data),
-                    Op::Get => bytes.fill(SENTINEL),
+                    GetOrSet::Set => bytes[..data.len()].copy_from_slice(&data),
+                    GetOrSet::Get => bytes.fill(SENTINEL),
                 }
                 let a = mem.addr();
                 self.buf = Some(mem);
                 a
             }
-            Buf::Inaccessible => self.inaccessible,
-            Buf::Null => 0,
+            Ptr::Inaccessible => self.inaccessible,
+            Ptr::Null => 0,
         };
         let st = KvmS390IrqState {
             buf,
@@ -186,8 +177,8 @@ impl Env<'_> {
             reserved: call.reserved,
         };
         let r = match call.op {
-            Op::Set => s390_set_irq_state(self.vm.k, self.fd(), &st),
-            Op::Get => s390_get_irq_state(self.vm.k, self.fd(), &st),
+            GetOrSet::Set => s390_set_irq_state(self.vm.k, self.fd(), &st),
+            GetOrSet::Get => s390_get_irq_state(self.vm.k, self.fd(), &st),
         };
         Ok((st, r))
     }
@@ -217,48 +208,59 @@ impl Env<'_> {
     }
 }
 
-type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
+impl Fixture for Env {
+    type Given = Given;
+    type Call = Call;
+    type Setup = ();
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
-    pub given: Vec<Given>,
-    pub call: Option<Call>,
-    pub expect: Expected,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
+    fn open(host: &Arc<Host>, _: &CaseContext, _: &Row, _: &Expected) -> Step<Env> {
+        Env::new(host, &VCPUS)
+    }
+
+    fn given(&mut self, given: &[Given], c: &mut Checker) -> Step<()> {
+        for g in given {
+            match g {
+                Given::Irq(irq) => {
+                    c.setup(
+                        "KVM_S390_IRQ on the vcpu fd",
+                        irq,
+                        s390_irq(self.vm.k, self.fd(), irq),
+                    )?;
+                }
+                Given::Set(entries) => {
+                    let (st, r) = self.set(entries);
+                    c.setup(SET, &st, r)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, call: &Call, expected: Expected, c: &mut Checker) -> Step<()> {
+        let (st, r) = self.issue(call)?;
+        let what = match call.op {
+            GetOrSet::Set => SET,
+            GetOrSet::Get => GET,
+        };
+        c.call(what, &st, expected, r).map(drop)
+    }
 }
 
+type Row = crate::rows::Row<Env>;
+
+/// A row of the suite: needs KVM_CAP_S390_IRQ_STATE.
+#[track_caller]
 fn row(id: impl Into<String>, call: Call, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: vec![cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")],
-        given: vec![],
-        call: Some(call),
-        expect: expect.into(),
-        doc: None,
-        then: None,
-    }
+    Row::new(id, call, expect).needs(&[cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")])
 }
 
 impl Row {
-    fn given_set(mut self, entries: &[KvmS390Irq]) -> Self {
-        self.given.push(Given::Set(entries.to_vec()));
-        self
+    fn given_set(self, entries: &[KvmS390Irq]) -> Self {
+        self.given(&[Given::Set(entries.to_vec())])
     }
-    fn given_irq(mut self, irq: KvmS390Irq) -> Self {
-        self.given.push(Given::Irq(irq));
-        self.needs
-            .push(cap(KVM_CAP_S390_INJECT_IRQ, "KVM_CAP_S390_INJECT_IRQ"));
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
-    fn then(mut self, t: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static) -> Self {
-        self.then = Some(Arc::new(t));
-        self
+    fn given_irq(self, irq: KvmS390Irq) -> Self {
+        self.given(&[Given::Irq(irq)])
+            .needs(&[cap(KVM_CAP_S390_INJECT_IRQ, "KVM_CAP_S390_INJECT_IRQ")])
     }
     /// Afterwards GET lists exactly these entries, in this order.
     fn pending(self, want: &[KvmS390Irq]) -> Self {
@@ -286,27 +288,6 @@ fn cpu_timer() -> KvmS390Irq {
 fn clock_comp() -> KvmS390Irq {
     plain(KVM_S390_INT_CLOCK_COMP)
 }
-fn pgm(code: u16, flags: u8) -> KvmS390Irq {
-    KvmS390Irq::with_pgm(
-        KVM_S390_PROGRAM_INT,
-        KvmS390PgmInfo {
-            code,
-            flags,
-            ..Default::default()
-        },
-    )
-}
-fn mchk(mcic: u64, cr14: u64, ext_damage_code: u32) -> KvmS390Irq {
-    KvmS390Irq::with_mchk(
-        KVM_S390_MCHK,
-        KvmS390MchkInfo {
-            mcic,
-            cr14,
-            ext_damage_code,
-            ..Default::default()
-        },
-    )
-}
 fn emerg(code: u16) -> KvmS390Irq {
     KvmS390Irq::with_emerg(KVM_S390_INT_EMERGENCY, KvmS390EmergInfo { code })
 }
@@ -330,510 +311,143 @@ fn pfault_init(token: u64) -> KvmS390Irq {
 }
 
 /// The whole table.
+#[rustfmt::skip]
 pub fn rows() -> Vec<Row> {
     let full = vec![emerg(0); (MAX / IRQ_SIZE) as usize];
     let over = vec![emerg(0); (MAX / IRQ_SIZE) as usize + 1];
+    // Ten kinds of entry as SET gets them, and as GET lists them (IRQ_PEND_* order, then the
+    // emergency sources ascending).
+    let ten_in_set_order = [emerg(2), mchk(MCIC_SD, 0, 0), pgm(4, 0), clock_comp(), cpu_timer(), pfault_init(7), emerg(0), restart(), prefix(0x4000), emerg(1)];
+    let ten_in_kernel_order = [prefix(0x4000), restart(), pfault_init(7), cpu_timer(), clock_comp(), pgm(4, PGM_FLAGS_ILC_VALID), mchk(MCIC_SD, 0, 0), emerg(0), emerg(1), emerg(2)];
     let mut rows = vec![
         // ---- SET: the length rule (0 < len <= 20664, multiple of 72) ----
         row("set_len::zero", set(&[restart()]).len(0), EINVAL).nothing_pending(),
         row("set_len::71", set(&[restart()]).len(71), EINVAL).nothing_pending(),
         row("set_len::73", set(&[restart()]).len(73), EINVAL).nothing_pending(),
         row("set_len::72_accepted", set(&[restart()]), OK).pending(&[restart()]),
-        row("set_len::144_accepted", set(&[restart(), cpu_timer()]), OK)
-            .pending(&[restart(), cpu_timer()]),
-        row(
-            "set_len::max_passes_the_length_check",
-            set(&[]).len(MAX).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .doc(D6),
-        row("set_len::max_accepted", set(&full), OK)
-            .pending(&[emerg(0)])
-            .doc(D6),
-        row(
-            "set_len::max_plus_72_bad_buffer",
-            set(&[]).len(MAX + IRQ_SIZE).buf(Buf::Inaccessible),
-            EINVAL,
-        )
-        .doc(D6),
+        row("set_len::144_accepted", set(&[restart(), cpu_timer()]), OK).pending(&[restart(), cpu_timer()]),
+        row("set_len::max_passes_the_length_check", set(&[]).len(MAX).buf(Ptr::Inaccessible), EFAULT).doc(D6),
+        row("set_len::max_accepted", set(&full), OK).pending(&[emerg(0)]).doc(D6),
+        row("set_len::max_plus_72_bad_buffer", set(&[]).len(MAX + IRQ_SIZE).buf(Ptr::Inaccessible), EINVAL).doc(D6),
         row("set_len::max_plus_72", set(&over), EINVAL).nothing_pending(),
-        row(
-            "set_len::max_plus_1",
-            set(&[]).len(MAX + 1).buf(Buf::Inaccessible),
-            EINVAL,
-        ),
-        row(
-            "set_len::u32_max",
-            set(&[]).len(u32::MAX).buf(Buf::Inaccessible),
-            EINVAL,
-        ),
+        row("set_len::max_plus_1", set(&[]).len(MAX + 1).buf(Ptr::Inaccessible), EINVAL),
+        row("set_len::u32_max", set(&[]).len(u32::MAX).buf(Ptr::Inaccessible), EINVAL),
         // ---- SET: the buffer ----
-        row(
-            "set_buf::inaccessible",
-            set(&[restart()]).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .nothing_pending(),
-        row("set_buf::null", set(&[restart()]).buf(Buf::Null), EFAULT).nothing_pending(),
-        row(
-            "set_fields::flags_and_reserved_ignored",
-            set(&[restart()]).garbage(),
-            OK,
-        )
-        .pending(&[restart()])
-        .doc(D7),
+        row("set_buf::inaccessible", set(&[restart()]).buf(Ptr::Inaccessible), EFAULT).nothing_pending(),
+        row("set_buf::null", set(&[restart()]).buf(Ptr::Null), EFAULT).nothing_pending(),
+        row("set_fields::flags_and_reserved_ignored", set(&[restart()]).garbage(), OK).pending(&[restart()]).doc(D7),
         // ---- SET: EBUSY when a local interrupt is pending ----
-        row("busy::after_kvm_s390_irq", set(&[cpu_timer()]), EBUSY)
-            .given_irq(restart())
-            .pending(&[restart()]),
-        row("busy::after_a_previous_set", set(&[cpu_timer()]), EBUSY)
-            .given_set(&[restart()])
-            .pending(&[restart()]),
-        row("busy::pending_emergency_counts", set(&[restart()]), EBUSY)
-            .given_set(&[emerg(1)])
-            .pending(&[emerg(1)]),
-        row(
-            "busy::checked_after_the_buffer_copy",
-            set(&[cpu_timer()]).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .given_set(&[restart()]),
-        row(
-            "busy::checked_after_the_length",
-            set(&[cpu_timer()]).len(71),
-            EINVAL,
-        )
-        .given_set(&[restart()]),
-        row(
-            "busy::mchk_without_class_bits_is_not_pending",
-            set(&[restart()]),
-            OK,
-        )
-        .given_set(&[mchk(0, 0, 0)])
-        .pending(&[restart()])
-        .doc(D12),
-        row(
-            "busy::stop_on_a_stopped_vcpu_is_not_pending",
-            set(&[restart()]),
-            OK,
-        )
-        .given_set(&[stop(0)])
-        .pending(&[restart()]),
+        row("busy::after_kvm_s390_irq", set(&[cpu_timer()]), EBUSY).given_irq(restart()).pending(&[restart()]),
+        row("busy::after_a_previous_set", set(&[cpu_timer()]), EBUSY).given_set(&[restart()]).pending(&[restart()]),
+        row("busy::pending_emergency_counts", set(&[restart()]), EBUSY).given_set(&[emerg(1)]).pending(&[emerg(1)]),
+        row("busy::checked_after_the_buffer_copy", set(&[cpu_timer()]).buf(Ptr::Inaccessible), EFAULT).given_set(&[restart()]),
+        row("busy::checked_after_the_length", set(&[cpu_timer()]).len(71), EINVAL).given_set(&[restart()]),
+        row("busy::mchk_without_class_bits_is_not_pending", set(&[restart()]), OK).given_set(&[mchk(0, 0, 0)]).pending(&[restart()]).doc(D12),
+        row("busy::stop_on_a_stopped_vcpu_is_not_pending", set(&[restart()]), OK).given_set(&[stop(0)]).pending(&[restart()]),
         // ---- SET: accepted types on a stopped vcpu ----
-        row(
-            "type::program_int_gains_ilc_valid",
-            set(&[pgm(0x0001, 0)]),
-            OK,
-        )
-        .pending(&[pgm(0x0001, PGM_FLAGS_ILC_VALID)]),
-        row(
-            "type::program_int_ilc_kept",
-            set(&[pgm(0x0011, PGM_FLAGS_ILC_VALID | model::PGM_FLAGS_ILC_1)]),
-            OK,
-        )
-        .pending(&[pgm(0x0011, PGM_FLAGS_ILC_VALID | model::PGM_FLAGS_ILC_1)]),
+        row("type::program_int_gains_ilc_valid", set(&[pgm(0x0001, 0)]), OK).pending(&[pgm(0x0001, PGM_FLAGS_ILC_VALID)]),
+        row("type::program_int_ilc_kept", set(&[pgm(0x0011, PGM_FLAGS_ILC_VALID | model::PGM_FLAGS_ILC_1)]), OK).pending(&[pgm(0x0011, PGM_FLAGS_ILC_VALID | model::PGM_FLAGS_ILC_1)]),
         row("type::restart", set(&[restart()]), OK).pending(&[restart()]),
         row("type::clock_comp", set(&[clock_comp()]), OK).pending(&[clock_comp()]),
         row("type::cpu_timer", set(&[cpu_timer()]), OK).pending(&[cpu_timer()]),
-        row(
-            "type::pfault_init",
-            set(&[pfault_init(0x1234_5678_9abc)]),
-            OK,
-        )
-        .pending(&[pfault_init(0x1234_5678_9abc)]),
-        row(
-            "type::mchk_exigent_system_damage",
-            set(&[mchk(MCIC_SD, 0x10, 0)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_SD, 0x10, 0)]),
-        row(
-            "type::mchk_exigent_instruction_processing_damage",
-            set(&[mchk(MCIC_PD, 0, 0)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_PD, 0, 0)]),
-        row(
-            "type::mchk_repressible_degradation",
-            set(&[mchk(MCIC_DEGR, 0, 0)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_DEGR, 0, 0)]),
-        row(
-            "type::mchk_repressible_external_damage",
-            set(&[mchk(MCIC_EXTD, 0, 7)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_EXTD, 0, 7)]),
-        row(
-            "type::mchk_repressible_warning",
-            set(&[mchk(MCIC_WARN, 0, 0)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_WARN, 0, 0)]),
-        row(
-            "type::mchk_without_class_bits_not_pending",
-            set(&[mchk(0x0000_0000_0001_0000, 1, 1)]),
-            OK,
-        )
-        .nothing_pending()
-        .doc(D12),
-        row(
-            "type::mchk_merges",
-            set(&[mchk(MCIC_SD, 0x1, 0x10), mchk(MCIC_PD, 0x2, 0x20)]),
-            OK,
-        )
-        .pending(&[mchk(MCIC_SD | MCIC_PD, 0x3, 0x30)]),
-        row(
-            "type::mchk_repressible_then_exigent",
-            set(&[mchk(MCIC_DEGR, 0x1, 0), pgm(1, 0), mchk(MCIC_SD, 0x2, 0)]),
-            OK,
-        )
-        .pending(&[
-            mchk(MCIC_DEGR | MCIC_SD, 0x3, 0),
-            pgm(1, PGM_FLAGS_ILC_VALID),
-            mchk(MCIC_DEGR | MCIC_SD, 0x3, 0),
-        ]),
-        row(
-            "type::sigp_set_prefix_on_a_stopped_vcpu",
-            set(&[prefix(0x2_0000)]),
-            OK,
-        )
-        .pending(&[prefix(0x2_0000)]),
-        row(
-            "type::sigp_stop_not_queued_on_a_stopped_vcpu",
-            set(&[stop(0)]),
-            OK,
-        )
-        .nothing_pending(),
-        row(
-            "type::sigp_stop_store_status_without_memory",
-            set(&[stop(KVM_S390_STOP_FLAG_STORE_STATUS)]),
-            EFAULT,
-        )
-        .nothing_pending(),
+        row("type::pfault_init", set(&[pfault_init(0x1234_5678_9abc)]), OK).pending(&[pfault_init(0x1234_5678_9abc)]),
+        row("type::mchk_exigent_system_damage", set(&[mchk(MCIC_SD, 0x10, 0)]), OK).pending(&[mchk(MCIC_SD, 0x10, 0)]),
+        row("type::mchk_exigent_instruction_processing_damage", set(&[mchk(MCIC_PD, 0, 0)]), OK).pending(&[mchk(MCIC_PD, 0, 0)]),
+        row("type::mchk_repressible_degradation", set(&[mchk(MCIC_DEGR, 0, 0)]), OK).pending(&[mchk(MCIC_DEGR, 0, 0)]),
+        row("type::mchk_repressible_external_damage", set(&[mchk(MCIC_EXTD, 0, 7)]), OK).pending(&[mchk(MCIC_EXTD, 0, 7)]),
+        row("type::mchk_repressible_warning", set(&[mchk(MCIC_WARN, 0, 0)]), OK).pending(&[mchk(MCIC_WARN, 0, 0)]),
+        row("type::mchk_without_class_bits_not_pending", set(&[mchk(0x0000_0000_0001_0000, 1, 1)]), OK).nothing_pending().doc(D12),
+        row("type::mchk_merges", set(&[mchk(MCIC_SD, 0x1, 0x10), mchk(MCIC_PD, 0x2, 0x20)]), OK).pending(&[mchk(MCIC_SD | MCIC_PD, 0x3, 0x30)]),
+        row("type::mchk_repressible_then_exigent", set(&[mchk(MCIC_DEGR, 0x1, 0), pgm(1, 0), mchk(MCIC_SD, 0x2, 0)]), OK).pending(&[mchk(MCIC_DEGR | MCIC_SD, 0x3, 0), pgm(1, PGM_FLAGS_ILC_VALID), mchk(MCIC_DEGR | MCIC_SD, 0x3, 0)]),
+        row("type::sigp_set_prefix_on_a_stopped_vcpu", set(&[prefix(0x2_0000)]), OK).pending(&[prefix(0x2_0000)]),
+        row("type::sigp_stop_not_queued_on_a_stopped_vcpu", set(&[stop(0)]), OK).nothing_pending(),
+        row("type::sigp_stop_store_status_without_memory", set(&[stop(KVM_S390_STOP_FLAG_STORE_STATUS)]), EFAULT).nothing_pending(),
         row("type::emergency_from_itself", set(&[emerg(0)]), OK).pending(&[emerg(0)]),
         row("type::emergency_from_another_vcpu", set(&[emerg(2)]), OK).pending(&[emerg(2)]),
-        row(
-            "type::emergency_repeated_from_one_source",
-            set(&[emerg(1), emerg(1)]),
-            OK,
-        )
-        .pending(&[emerg(1)]),
+        row("type::emergency_repeated_from_one_source", set(&[emerg(1), emerg(1)]), OK).pending(&[emerg(1)]),
         // Local bit or SCA: both list one entry with the source and refuse a second call.
         row("type::external_call", set(&[extcall(1)]), OK).pending(&[extcall(1)]),
-        row(
-            "type::external_call_twice",
-            set(&[extcall(1), extcall(2)]),
-            EBUSY,
-        )
-        .pending(&[extcall(1)]),
+        row("type::external_call_twice", set(&[extcall(1), extcall(2)]), EBUSY).pending(&[extcall(1)]),
         // ---- SET: rejected entries (EINVAL; earlier entries stay, later ones are not injected) ----
-        row(
-            "reject::earlier_entries_stay_injected",
-            set(&[restart(), plain(KVM_S390_INT_VIRTIO), cpu_timer()]),
-            EINVAL,
-        )
-        .pending(&[restart()]),
-        row(
-            "reject::int_virtio",
-            set(&[plain(KVM_S390_INT_VIRTIO)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::int_service",
-            set(&[plain(KVM_S390_INT_SERVICE)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::int_pfault_done",
-            set(&[plain(KVM_S390_INT_PFAULT_DONE)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::io_interrupt",
-            set(&[plain(kvm_s390_int_io(0, 0, 0, 1))]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::io_adapter_interrupt",
-            set(&[plain(kvm_s390_int_io(1, 0xfe, 3, 0xffff))]),
-            EINVAL,
-        )
-        .nothing_pending(),
+        row("reject::earlier_entries_stay_injected", set(&[restart(), plain(KVM_S390_INT_VIRTIO), cpu_timer()]), EINVAL).pending(&[restart()]),
+        row("reject::int_virtio", set(&[plain(KVM_S390_INT_VIRTIO)]), EINVAL).nothing_pending(),
+        row("reject::int_service", set(&[plain(KVM_S390_INT_SERVICE)]), EINVAL).nothing_pending(),
+        row("reject::int_pfault_done", set(&[plain(KVM_S390_INT_PFAULT_DONE)]), EINVAL).nothing_pending(),
+        row("reject::io_interrupt", set(&[plain(kvm_s390_int_io(0, 0, 0, 1))]), EINVAL).nothing_pending(),
+        row("reject::io_adapter_interrupt", set(&[plain(kvm_s390_int_io(1, 0xfe, 3, 0xffff))]), EINVAL).nothing_pending(),
         row("reject::type_0", set(&[plain(0)]), EINVAL).nothing_pending(),
         row("reject::unknown_type", set(&[plain(0xfffe_0006)]), EINVAL).nothing_pending(),
-        row(
-            "reject::unknown_type_all_ones",
-            set(&[plain(0xffff_ffff)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::restart_with_upper_bits",
-            set(&[plain(KVM_S390_RESTART | 1 << 32)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::emergency_with_top_bit",
-            set(&[KvmS390Irq {
-                type_: KVM_S390_INT_EMERGENCY | 1 << 63,
-                ..emerg(0)
-            }]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::sigp_stop_undefined_flag",
-            set(&[stop(0x2)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::sigp_stop_all_flags",
-            set(&[stop(u32::MAX)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::emergency_from_a_missing_vcpu",
-            set(&[emerg(3)]),
-            EINVAL,
-        )
-        .nothing_pending(),
+        row("reject::unknown_type_all_ones", set(&[plain(0xffff_ffff)]), EINVAL).nothing_pending(),
+        row("reject::restart_with_upper_bits", set(&[plain(KVM_S390_RESTART | 1 << 32)]), EINVAL).nothing_pending(),
+        row("reject::emergency_with_top_bit", set(&[KvmS390Irq { type_: KVM_S390_INT_EMERGENCY | 1 << 63,..emerg(0) }]), EINVAL).nothing_pending(),
+        row("reject::sigp_stop_undefined_flag", set(&[stop(0x2)]), EINVAL).nothing_pending(),
+        row("reject::sigp_stop_all_flags", set(&[stop(u32::MAX)]), EINVAL).nothing_pending(),
+        row("reject::emergency_from_a_missing_vcpu", set(&[emerg(3)]), EINVAL).nothing_pending(),
         row("reject::emergency_from_id_255", set(&[emerg(255)]), EINVAL).nothing_pending(),
-        row(
-            "reject::emergency_from_id_0xffff",
-            set(&[emerg(0xffff)]),
-            EINVAL,
-        )
-        .nothing_pending(),
-        row(
-            "reject::external_call_from_a_missing_vcpu",
-            set(&[extcall(3)]),
-            EINVAL,
-        )
-        .nothing_pending()
-        .doc(D8),
-        row(
-            "reject::external_call_from_id_254",
-            set(&[extcall(254)]),
-            EINVAL,
-        )
-        .nothing_pending()
-        .doc(D8),
+        row("reject::emergency_from_id_0xffff", set(&[emerg(0xffff)]), EINVAL).nothing_pending(),
+        row("reject::external_call_from_a_missing_vcpu", set(&[extcall(3)]), EINVAL).nothing_pending().doc(D8),
+        row("reject::external_call_from_id_254", set(&[extcall(254)]), EINVAL).nothing_pending().doc(D8),
         // ---- GET ----
         row("get::len_0", get(0), EINVAL).given_set(&[restart()]),
         row("get::len_0_nothing_pending", get(0), EINVAL),
         row("get::nothing_pending_len_72", get(72), OK).then(buffer_untouched),
         row("get::nothing_pending_len_1", get(1), OK).then(buffer_untouched),
         row("get::nothing_pending_len_u32_max", get(u32::MAX), OK).then(buffer_untouched),
-        row(
-            "get::nothing_pending_inaccessible_buffer",
-            get(72).buf(Buf::Inaccessible),
-            OK,
-        ),
-        row(
-            "get::nothing_pending_null_buffer",
-            get(72).buf(Buf::Null),
-            OK,
-        ),
-        row("get::returns_bytes_one_entry", get(MAX), Outcome::Value(72))
-            .given_set(&[restart()])
-            .then(buffer_holds(&[restart()])),
-        row(
-            "get::returns_bytes_three_entries",
-            get(MAX),
-            Outcome::Value(216),
-        )
-        .given_set(&[restart(), cpu_timer(), emerg(1)])
-        .then(buffer_holds(&[restart(), cpu_timer(), emerg(1)])),
+        row("get::nothing_pending_inaccessible_buffer", get(72).buf(Ptr::Inaccessible), OK),
+        row("get::nothing_pending_null_buffer", get(72).buf(Ptr::Null), OK),
+        row("get::returns_bytes_one_entry", get(MAX), Outcome::Value(72)).given_set(&[restart()]).then(buffer_holds(&[restart()])),
+        row("get::returns_bytes_three_entries", get(MAX), Outcome::Value(216)).given_set(&[restart(), cpu_timer(), emerg(1)]).then(buffer_holds(&[restart(), cpu_timer(), emerg(1)])),
         row("get::exact_size", get(144), Outcome::Value(144)).given_set(&[restart(), cpu_timer()]),
-        row(
-            "get::len_not_a_multiple_of_72",
-            get(100),
-            Outcome::Value(72),
-        )
-        .given_set(&[restart()])
-        .then(buffer_holds(&[restart()])),
-        row("get::too_small_by_one_byte", get(143), ENOBUFS)
-            .given_set(&[restart(), cpu_timer()])
-            .then(buffer_holds(&[restart()])),
-        row("get::too_small_for_one_entry", get(71), ENOBUFS)
-            .given_set(&[restart()])
-            .then(buffer_untouched),
-        row("get::too_small_emergency_entries", get(72 * 3), ENOBUFS)
-            .given_set(&[restart(), emerg(0), emerg(1), emerg(2)])
-            .then(buffer_holds(&[restart(), emerg(0), emerg(1)])),
-        row(
-            "get::len_2_31_is_unlimited",
-            get(1 << 31),
-            Outcome::Value(144),
-        )
-        .given_set(&[restart(), cpu_timer()])
-        .then(buffer_holds(&[restart(), cpu_timer()])),
-        row(
-            "get::len_u32_max_is_unlimited",
-            get(u32::MAX),
-            Outcome::Value(144),
-        )
-        .given_set(&[restart(), cpu_timer()]),
-        row(
-            "get::inaccessible_buffer",
-            get(MAX).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .given_set(&[restart()]),
-        row("get::null_buffer", get(MAX).buf(Buf::Null), EFAULT).given_set(&[restart()]),
-        row(
-            "get::flags_and_reserved_ignored",
-            get(MAX).garbage(),
-            Outcome::Value(72),
-        )
-        .given_set(&[restart()])
-        .doc(D7),
-        row("get::does_not_dequeue", get(MAX), Outcome::Value(72))
-            .given_set(&[cpu_timer()])
-            .pending(&[cpu_timer()]),
-        row("get::after_kvm_s390_irq", get(MAX), Outcome::Value(72))
-            .given_irq(restart())
-            .then(buffer_holds(&[restart()])),
-        row(
-            "get::order_is_internal_not_set_order",
-            get(MAX),
-            Outcome::Value(72 * 10),
-        )
-        .given_set(&[
-            emerg(2),
-            mchk(MCIC_SD, 0, 0),
-            pgm(4, 0),
-            clock_comp(),
-            cpu_timer(),
-            pfault_init(7),
-            emerg(0),
-            restart(),
-            prefix(0x4000),
-            emerg(1),
-        ])
-        .then(buffer_holds(&[
-            prefix(0x4000),
-            restart(),
-            pfault_init(7),
-            cpu_timer(),
-            clock_comp(),
-            pgm(4, PGM_FLAGS_ILC_VALID),
-            mchk(MCIC_SD, 0, 0),
-            emerg(0),
-            emerg(1),
-            emerg(2),
-        ]))
-        .doc(D12),
+        row("get::len_not_a_multiple_of_72", get(100), Outcome::Value(72)).given_set(&[restart()]).then(buffer_holds(&[restart()])),
+        row("get::too_small_by_one_byte", get(143), ENOBUFS).given_set(&[restart(), cpu_timer()]).then(buffer_holds(&[restart()])),
+        row("get::too_small_for_one_entry", get(71), ENOBUFS).given_set(&[restart()]).then(buffer_untouched),
+        row("get::too_small_emergency_entries", get(72 * 3), ENOBUFS).given_set(&[restart(), emerg(0), emerg(1), emerg(2)]).then(buffer_holds(&[restart(), emerg(0), emerg(1)])),
+        row("get::len_2_31_is_unlimited", get(1 << 31), Outcome::Value(144)).given_set(&[restart(), cpu_timer()]).then(buffer_holds(&[restart(), cpu_timer()])),
+        row("get::len_u32_max_is_unlimited", get(u32::MAX), Outcome::Value(144)).given_set(&[restart(), cpu_timer()]),
+        row("get::inaccessible_buffer", get(MAX).buf(Ptr::Inaccessible), EFAULT).given_set(&[restart()]),
+        row("get::null_buffer", get(MAX).buf(Ptr::Null), EFAULT).given_set(&[restart()]),
+        row("get::flags_and_reserved_ignored", get(MAX).garbage(), Outcome::Value(72)).given_set(&[restart()]).doc(D7),
+        row("get::does_not_dequeue", get(MAX), Outcome::Value(72)).given_set(&[cpu_timer()]).pending(&[cpu_timer()]),
+        row("get::after_kvm_s390_irq", get(MAX), Outcome::Value(72)).given_irq(restart()).then(buffer_holds(&[restart()])),
+        row("get::order_is_internal_not_set_order", get(MAX), Outcome::Value(72 * 10)).given_set(&ten_in_set_order).then(buffer_holds(&ten_in_kernel_order)).doc(D12),
     ];
     // ---- not s390: the capability reads 0 and the vcpu ioctls are refused (EINVAL, §1.2) ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = vec![Need::Arch("x86_64")];
-    let mut absent = row("not_s390::capability_absent", get(72), EINVAL);
-    absent.call = None;
-    absent = absent.then(|env, c| {
-        for (fd, on) in [(env.host.sys.fd, "/dev/kvm"), (env.vm.fd, "the VM fd")] {
-            c.call(
-                &format!("KVM_CHECK_EXTENSION(KVM_CAP_S390_IRQ_STATE) on {on}"),
-                &"cap 114",
-                Outcome::Value(0),
-                check_extension(env.vm.k, fd, KVM_CAP_S390_IRQ_STATE),
-            )?;
-        }
-        Ok(())
-    });
     rows.extend([
-        absent,
+        Row::check("not_s390::capability_absent", |env, c| capability_absent(c, &env.host, env.vm.fd, KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")),
         row("not_s390::get_refused", get(72), EINVAL).then(buffer_untouched),
         row("not_s390::set_refused", set(&[restart()]), EINVAL),
     ]);
     for r in rows.iter_mut().filter(|r| r.id.starts_with("not_s390::")) {
         r.needs = not_s390.clone();
     }
-    rows.extend(PROPERTIES.iter().map(|(id, _)| {
-        let mut r = row(*id, get(1), OK);
-        r.call = None;
-        r
-    }));
     rows
 }
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &[cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")],
-        &[
-            (
-                "get_",
-                fixtures::raw::ioctl::KVM_S390_GET_IRQ_STATE,
-                crate::rows::Target::Vcpu,
-            ),
-            (
-                "set_",
-                fixtures::raw::ioctl::KVM_S390_SET_IRQ_STATE,
-                crate::rows::Target::Vcpu,
-            ),
-        ],
-    ));
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
+    let needs = [cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE")];
+    cases.push(ROUND_TRIP.case(SEED, &needs, round_trip));
+    cases.push(TOO_SMALL.case(SEED, &needs, enobufs));
+    cases.push(INVALID_ENTRY.case(SEED, &needs, invalid_entry));
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &needs, &[("get_", KVM_S390_GET_IRQ_STATE, Target::Vcpu), ("set_", KVM_S390_SET_IRQ_STATE, Target::Vcpu)]);
+    cases.extend(bad_arguments);
     cases
-}
-
-crate::table_row!(Row);
-
-fn run_row(host: &Host, ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
-    if let Some((_, prop)) = PROPERTIES.iter().find(|(id, _)| *id == row.id) {
-        return prop(host, ctx);
-    }
-    let mut env = Env::new(host, &VCPUS)?;
-    let mut c = Checker::new();
-    for g in &row.given {
-        match g {
-            Given::Irq(irq) => {
-                c.setup(
-                    "KVM_S390_IRQ on the vcpu fd",
-                    irq,
-                    s390_irq(env.vm.k, env.fd(), irq),
-                )?;
-            }
-            Given::Set(entries) => {
-                let (st, r) = env.set(entries);
-                c.setup(SET, &st, r)?;
-            }
-        }
-    }
-    if let Some(call) = &row.call {
-        let (st, r) = env.issue(call)?;
-        let what = match call.op {
-            Op::Set => SET,
-            Op::Get => GET,
-        };
-        c.call(what, &st, row.expect.clone(), r)?;
-    }
-    if let Some(doc) = row.doc {
-        c.note(format!("documentation deviation {doc}"));
-    }
-    if let Some(then) = &row.then {
-        then(&env, &mut c)?;
-    }
-    c.pass()
 }
 
 // ---- checks after the call ----
 
-fn show(entries: &[KvmS390Irq]) -> String {
-    let v: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
-    format!("[{}]", v.join(", "))
+/// How many entries a GET result says it wrote (`expected` when it failed).
+fn listed(r: SysResult, expected: usize) -> usize {
+    match r {
+        Ok(n) if n >= 0 => {
+            (n as usize / IRQ_SIZE as usize).min(GET_BUF_CAP as usize / IRQ_SIZE as usize)
+        }
+        _ => expected,
+    }
 }
 
 /// A GET with a large buffer lists exactly `want`, in order.
@@ -890,176 +504,106 @@ fn buffer_untouched(env: &Env, c: &mut Checker) -> Step<()> {
 
 // ---- properties: random interrupt sets against the model ----
 
-type Property = fn(&Host, &CaseContext) -> Step<CaseReport>;
-const PROPERTIES: [(&str, Property); 3] = [
-    ("property::set_then_get_round_trips", round_trip),
-    ("property::enobufs_exactly_when_too_small", enobufs),
-    ("property::invalid_entry_rejected", invalid_entry),
-];
+// 128 inputs each, every one on a fresh VM; the streams are the ids they were drawn under.
+#[rustfmt::skip]
+const ROUND_TRIP: Property = Property::new(SUITE, "set_then_get_round_trips", "property::set_then_get_round_trips", 128);
+#[rustfmt::skip]
+const TOO_SMALL: Property = Property::new(SUITE, "enobufs_exactly_when_too_small", "property::enobufs_exactly_when_too_small", 128);
+#[rustfmt::skip]
+const INVALID_ENTRY: Property = Property::new(SUITE, "invalid_entry_rejected", "property::invalid_entry_rejected", 128);
 
-/// How many entries a GET result says it wrote (the model's count when it failed).
-fn listed(r: SysResult, model: usize) -> usize {
-    match r {
-        Ok(n) if n >= 0 => {
-            (n as usize / IRQ_SIZE as usize).min(GET_BUF_CAP as usize / IRQ_SIZE as usize)
-        }
-        _ => model,
-    }
+/// Run `p` with these inputs on fresh VMs (vcpus 0, 1, 2; the calls go to vcpu 0).
+fn run(
+    host: &Arc<Host>,
+    ctx: &CaseContext,
+    p: &Property,
+    strategy: impl Strategy<Value = Generated<IrqOp>>,
+) -> Step<CaseReport> {
+    let start = || {
+        let env = Env::new(host, &VCPUS).map_err(|r| r.summary)?;
+        Ok((
+            env,
+            IrqJudge {
+                model: IrqModel::new(VCPUS),
+            },
+        ))
+    };
+    let result = fixtures::models::check(&p.config(ctx), &strategy, start);
+    let facts = "each input on a fresh VM with vcpus 0, 1, 2 (never run), the calls on vcpu 0; where an external call is pending, GET's order is compared as a multiset".to_string();
+    p.report(ctx, vec![facts], result)
 }
 
-fn fail(msg: String) -> TestCaseError {
-    TestCaseError::fail(msg)
+fn round_trip(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    let inputs = model::valid_set(VCPUS.to_vec(), true, 3).prop_map(|entries| {
+        Generated::new(vec![
+            IrqOp::Set {
+                entries,
+                invalid_at: None,
+            },
+            IrqOp::Get { len: MAX },
+        ])
+    });
+    run(host, ctx, p, inputs)
 }
 
-fn fresh(host: &Host) -> Result<Env<'_>, TestCaseError> {
-    Env::new(host, &VCPUS).map_err(|r| fail(format!("fixture: {}", r.summary)))
+fn enobufs(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    let inputs =
+        (model::valid_set(VCPUS.to_vec(), true, 2), 1u32..72 * 14).prop_map(|(entries, len)| {
+            Generated::new(vec![
+                IrqOp::Set {
+                    entries,
+                    invalid_at: None,
+                },
+                IrqOp::Get { len },
+            ])
+        });
+    run(host, ctx, p, inputs)
 }
 
-/// GET's entries against the model's: in order, or as a multiset when an external call makes
-/// the position host-dependent.
-fn same_entries(m: &IrqModel, got: &[KvmS390Irq], want: &[KvmS390Irq]) -> bool {
-    if m.order_is_host_dependent() {
-        model::multiset(got) == model::multiset(want)
-    } else {
-        got == want
-    }
-}
-
-fn round_trip(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
-    let strategy = model::valid_set(VCPUS.to_vec(), true, 3);
-    run_property(
-        SUITE,
-        PROPERTIES[0].0,
-        ctx,
-        128,
-        &strategy,
-        |e| show(e),
-        |entries| {
-            let env = fresh(host)?;
-            let mut m = IrqModel::new(VCPUS);
-            let want_set = m.set_irq_state(&entries);
-            let (_, r) = env.set(&entries);
-            if r != want_set {
-                return Err(fail(format!(
-                    "SET_IRQ_STATE returned {}, expected {} (the model)",
-                    Outcome::from(r),
-                    Outcome::from(want_set)
-                )));
-            }
-            let want = m.entries();
-            let (_, r, out) = env.get(MAX);
-            let got = model::from_buffer(&out, listed(r, want.len()));
-            if r != Ok(72 * want.len() as i64) || !same_entries(&m, &got, &want) {
-                return Err(fail(format!(
-                    "GET_IRQ_STATE returned {} listing {}; expected (the model) {} bytes listing {}",
-                    Outcome::from(r),
-                    show(&got),
-                    72 * want.len(),
-                    show(&want)
-                )));
-            }
-            Ok(())
-        },
-    )
-}
-
-fn enobufs(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
-    let strategy = (model::valid_set(VCPUS.to_vec(), true, 2), 1u32..72 * 14);
-    run_property(
-        SUITE,
-        PROPERTIES[1].0,
-        ctx,
-        128,
-        &strategy,
-        |(e, len)| format!("{} then GET with len {len}", show(e)),
-        |(entries, len)| {
-            let env = fresh(host)?;
-            let mut m = IrqModel::new(VCPUS);
-            let want_set = m.set_irq_state(&entries);
-            let (_, r) = env.set(&entries);
-            if r != want_set {
-                return Err(fail(format!(
-                    "SET_IRQ_STATE returned {}, expected {} (the model)",
-                    Outcome::from(r),
-                    Outcome::from(want_set)
-                )));
-            }
-            let (want, written) = m.get_irq_state(len);
-            let (_, r, out) = env.get(len);
-            if r != want {
-                return Err(fail(format!(
-                    "GET_IRQ_STATE with len {len} returned {}, expected {} (the model; {} entries pending)",
-                    Outcome::from(r),
-                    Outcome::from(want),
-                    m.entries().len()
-                )));
-            }
-            let n = written.len();
-            let got = model::from_buffer(&out, n);
-            let ok = if m.order_is_host_dependent() {
-                // The entries that fit depend on where the host lists the external call.
-                let all = model::multiset(&m.entries());
-                got.iter()
-                    .all(|e| all.contains_key(e.to_bytes().as_slice()))
-            } else {
-                got == written
-            };
-            let beyond = out[n * IRQ_SIZE as usize..]
-                .iter()
-                .position(|&b| b != SENTINEL);
-            if !ok || beyond.is_some() {
-                return Err(fail(format!("GET_IRQ_STATE with len {len} wrote {} (and bytes beyond them: {beyond:?}); expected (the model) {}", show(&got), show(&written))));
-            }
-            Ok(())
-        },
-    )
-}
-
-fn invalid_entry(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
-    let strategy = (
+fn invalid_entry(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    let inputs = (
         model::valid_set(VCPUS.to_vec(), true, 2),
         model::invalid_entry(VCPUS.to_vec()),
         any::<prop::sample::Index>(),
-    );
-    run_property(
-        SUITE,
-        PROPERTIES[2].0,
-        ctx,
-        128,
-        &strategy,
-        |(v, bad, at)| {
-            format!(
-                "valid {} with {bad} inserted at index {}",
-                show(v),
-                at.index(v.len() + 1)
-            )
-        },
-        |(valid, bad, at)| {
-            let env = fresh(host)?;
-            let at = at.index(valid.len() + 1);
-            let mut entries = valid.clone();
-            entries.insert(at, bad);
-            let mut m = IrqModel::new(VCPUS);
-            let want_set = m.set_irq_state(&entries);
-            let (_, r) = env.set(&entries);
-            if r != Err(EINVAL) || want_set != Err(EINVAL) {
-                return Err(fail(format!(
-                    "SET_IRQ_STATE with {bad} at index {at} returned {}, expected EINVAL",
-                    Outcome::from(r)
-                )));
-            }
-            let want = m.entries();
-            let (_, r, out) = env.get(MAX);
-            let got = model::from_buffer(&out, listed(r, want.len()));
-            if r != Ok(72 * want.len() as i64) || !same_entries(&m, &got, &want) {
-                return Err(fail(format!(
-                "after the rejected SET, GET_IRQ_STATE returned {} listing {}; expected the entries before index {at}: {}",
-                Outcome::from(r),
-                show(&got),
-                show(&want)
-            )));
-            }
-            Ok(())
-        },
     )
+        .prop_map(|(valid, bad, at)| {
+            let at = at.index(valid.len() + 1);
+            let mut entries = valid;
+            entries.insert(at, bad);
+            Generated::new(vec![
+                IrqOp::Set {
+                    entries,
+                    invalid_at: Some(at),
+                },
+                IrqOp::Get { len: MAX },
+            ])
+        });
+    run(host, ctx, p, inputs)
+}
+
+/// The kernel answers the properties' calls.
+impl SystemUnderTest for Env {
+    type Op = IrqOp;
+    type Answer = IrqAnswer;
+    fn apply(&mut self, op: &IrqOp) -> IrqAnswer {
+        match op {
+            IrqOp::Set { entries, .. } => IrqAnswer {
+                result: self.set(entries).1,
+                buffer: vec![],
+                written_to: 0,
+            },
+            IrqOp::Get { len } => {
+                let (_, result, buffer) = self.get(*len);
+                let written_to = buffer
+                    .iter()
+                    .rposition(|&b| b != SENTINEL)
+                    .map_or(0, |i| i + 1);
+                IrqAnswer {
+                    result,
+                    buffer,
+                    written_to,
+                }
+            }
+        }
+    }
 }

@@ -10,12 +10,15 @@
 //! absolute address and everything from 1 MiB to 16 MiB is outside guest memory (§3.3).
 
 use crate::rows::{
-    alt, case, fixture_error, regression, table_cases, CaseDef, Checker, Host, Need, Seed, Step,
+    alt, fixture_error, regression, Checker, Fixture, Host, Need, Property, Ptr, Seed, Step,
 };
+use crate::rows::{bad_argument_cases, Target};
 use fixtures::memory::{GuestMemory, Inaccessible};
+use fixtures::models::s390_mem_op::{GuestMemoryModel, MemAnswer, MemOp, Path};
+use fixtures::models::{Generated, SystemUnderTest};
+use fixtures::raw::ioctl::KVM_S390_MEM_OP;
 use fixtures::raw::ioctl::{
-    check_extension, s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys,
-    set_user_memory_region,
+    s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys, set_user_memory_region,
 };
 use fixtures::raw::uapi::*;
 use fixtures::raw::SysResult;
@@ -23,7 +26,6 @@ use fixtures::vm::{Vcpu, Vm};
 use harness::{CaseContext, CaseReport, Expected, Outcome};
 use nix::errno::Errno::{E2BIG, EFAULT, EINVAL, ENOMEM, ENOTTY};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestError};
 use std::sync::Arc;
 
 pub const SUITE: &str = "s390_mem_op";
@@ -79,14 +81,6 @@ pub enum Size {
     Cap(i64),
 }
 
-/// A user pointer (`buf`, `old_addr`): the fixture's buffer, NULL, a PROT_NONE range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ptr {
-    User,
-    Null,
-    Inaccessible,
-}
-
 /// What fills the 32-byte union at offset 32 besides the named fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tail {
@@ -124,10 +118,10 @@ fn op(on: On, op: u32, gaddr: u64, size: u32) -> Op {
         gaddr,
         size: Size::N(size),
         flags: 0,
-        buf: Ptr::User,
+        buf: Ptr::Mapped,
         ar: 0,
         key: 0,
-        old: Ptr::User,
+        old: Ptr::Mapped,
         sida_offset: None,
         tail: Tail::Zero,
         stale_old: false,
@@ -195,16 +189,6 @@ impl Op {
     }
 }
 
-/// What a row's call is.
-#[derive(Debug, Clone, Copy)]
-pub enum Call {
-    Mem(Op),
-    /// KVM_CHECK_EXTENSION on /dev/kvm.
-    Cap {
-        cap: u64,
-    },
-}
-
 /// State set up before the call.
 #[derive(Debug, Clone, Copy)]
 pub enum Given {
@@ -231,11 +215,11 @@ pub struct Env {
     pub bad: Inaccessible,
     /// KVM_CAP_S390_MEM_OP: the maximum `size`.
     pub max: i64,
-    /// KVM_CAP_S390_MEM_OP_EXTENSION bits.
-    pub ext: i64,
     /// `ubuf` and `obuf` as they were just before the call.
     pub u0: Vec<u8>,
     pub o0: Vec<u8>,
+    /// The argument struct of the call under test, once it was made.
+    pub sent: Option<KvmS390MemOp>,
 }
 
 fn guest_pattern(i: usize) -> u8 {
@@ -266,7 +250,6 @@ impl Env {
             .vcpu(0)
             .map_err(|e| fixture_error(format!("KVM_CREATE_VCPU 0: {e:?}")))?;
         let max = host.cap(KVM_CAP_S390_MEM_OP);
-        let ext = host.cap(KVM_CAP_S390_MEM_OP_EXTENSION);
         let ulen = (max.max(0) as usize).max(MEM_OP_MAX_SIZE as usize) + UBUF_SLACK;
         let mut ubuf = GuestMemory::new(ulen).map_err(fixture_error)?;
         let obuf = GuestMemory::new(4096).map_err(fixture_error)?;
@@ -285,10 +268,17 @@ impl Env {
             obuf,
             bad,
             max,
-            ext,
             u0: vec![],
             o0: vec![],
+            sent: None,
         })
+    }
+
+    /// The argument struct of the call under test (checks run after it).
+    fn sent(&self) -> &KvmS390MemOp {
+        self.sent
+            .as_ref()
+            .expect("the checks after the call run after the call")
     }
 
     /// Remember the user buffers as the call gets them.
@@ -306,7 +296,7 @@ impl Env {
 
     fn ptr(&self, p: Ptr, user: &GuestMemory) -> u64 {
         match p {
-            Ptr::User => user.addr(),
+            Ptr::Mapped => user.addr(),
             Ptr::Null => 0,
             Ptr::Inaccessible => self.bad.addr(),
         }
@@ -365,18 +355,35 @@ impl Env {
 
 // ---- rows ----
 
-type Then = Arc<dyn Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync>;
-use crate::rows::Expect;
+impl Fixture for Env {
+    type Given = Given;
+    type Call = Op;
+    type Setup = ();
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
-    pub given: Vec<Given>,
-    pub call: Call,
-    pub expect: Expect,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
+    fn open(host: &Arc<Host>, _: &CaseContext, _: &Row, _: &Expected) -> Step<Env> {
+        Env::new(host)
+    }
+
+    fn given(&mut self, given: &[Given], c: &mut Checker) -> Step<()> {
+        for &g in given {
+            self.set_up(g, c)?;
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, o: &Op, expected: Expected, c: &mut Checker) -> Step<()> {
+        let m = self.resolve(o);
+        if o.op == CMPXCHG {
+            prepare_cmpxchg(self, o, m.size as usize);
+        }
+        self.snapshot();
+        self.sent = Some(m);
+        c.call(&what(&m, o.on), &m, expected, self.mem_op(o.on, &m))
+            .map(drop)
+    }
 }
+
+type Row = crate::rows::Row<Env>;
 
 /// The requirements of every s390 row: the architecture and the ioctl itself.
 fn s390() -> Vec<Need> {
@@ -412,47 +419,16 @@ const IRQ_STATE: Need = Need::Cap {
     min: 1,
 };
 
+/// A row of the suite: needs s390 and KVM_CAP_S390_MEM_OP.
+#[track_caller]
 fn row(id: impl Into<String>, call: Op, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: s390(),
-        given: vec![],
-        call: Call::Mem(call),
-        expect: Expect::Is(expect.into()),
-        doc: None,
-        then: None,
-    }
+    Row::new(id, call, expect).needs(&s390())
 }
 
-impl Row {
-    fn needs(mut self, n: &[Need]) -> Self {
-        self.needs.extend_from_slice(n);
-        self
-    }
-    /// Replace the default s390 needs (rows about the ioctl's absence).
-    fn only(mut self, n: &[Need]) -> Self {
-        self.needs = n.to_vec();
-        self
-    }
-    fn given(mut self, g: &[Given]) -> Self {
-        self.given.extend_from_slice(g);
-        self
-    }
-    fn then(
-        mut self,
-        t: impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync + 'static,
-    ) -> Self {
-        self.then = Some(Arc::new(t));
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
-    fn expect_from_host(mut self, f: fn(&Host) -> Expected) -> Self {
-        self.expect = Expect::Host(f);
-        self
-    }
+/// KVM_CHECK_EXTENSION(cap) on /dev/kvm gives `expect`; needs s390 and KVM_CAP_S390_MEM_OP.
+#[track_caller]
+fn capability(id: &str, cap: u64, expect: impl Into<Expected>) -> Row {
+    Row::capability(id, cap, expect).needs(&s390())
 }
 
 /// The whole table.
@@ -480,103 +456,39 @@ const DOC_VM_FD: &str =
     "api.txt 4.89 (this revision) documents a vcpu ioctl with ops 0/1 only; the VM fd \
      and ABSOLUTE_READ/WRITE/CMPXCHG came with KVM_CAP_S390_MEM_OP_EXTENSION (5.18, 6.3)";
 
+#[rustfmt::skip]
 fn op_rows() -> Vec<Row> {
     let mut rows = vec![
         row("op::logical_read_on_vcpu", vread(DATA, 256), OK).then(read_moved(DATA, 256)),
         row("op::logical_write_on_vcpu", vwrite(DATA, 256), OK).then(write_moved(DATA, 256)),
     ];
     for o in [4u32, 5, 6, 7] {
-        rows.push(
-            row(
-                format!("op::rejects_{o}_on_vcpu"),
-                vread(DATA, 8).opcode(o),
-                EINVAL,
-            )
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("op::rejects_{o}_on_vcpu"), vread(DATA, 8).opcode(o), EINVAL).then(nothing_moved()));
     }
-    rows.push(
-        row(
-            "op::rejects_0xffffffff_on_vcpu",
-            vread(DATA, 8).opcode(u32::MAX),
-            EINVAL,
-        )
-        .then(nothing_moved()),
-    );
+    rows.push(row("op::rejects_0xffffffff_on_vcpu", vread(DATA, 8).opcode(u32::MAX), EINVAL).then(nothing_moved()));
     rows
 }
 
 /// SIDA ops on a vcpu that is not protected (§3.4): the size bound is checked before the
 /// protection test and follows `gbea` (4096 fresh, 8192 after an initial reset).
+#[rustfmt::skip]
 fn sida_rows() -> Vec<Row> {
     let doc = "api.txt 4.89 (this revision) does not describe SIDA_READ/SIDA_WRITE (ops 2/3, 5.7)";
     let mut rows = Vec::new();
     for (name, o) in [("read", SIDA_READ), ("write", SIDA_WRITE)] {
         rows.extend([
-            row(
-                format!("sida::{name}_size_4096_fresh_vcpu"),
-                sida(o, 4096, 0),
-                EINVAL,
-            )
-            .doc(doc),
-            row(
-                format!("sida::{name}_size_8_offset_0x1c0"),
-                sida(o, 8, 0x1c0),
-                EINVAL,
-            ),
-            row(
-                format!("sida::{name}_size_4097_fresh_vcpu"),
-                sida(o, 4097, 0),
-                E2BIG,
-            )
-            .expect_from_host(sida_e2big),
-            row(
-                format!("sida::{name}_size_4096_offset_1_fresh_vcpu"),
-                sida(o, 4096, 1),
-                E2BIG,
-            )
-            .expect_from_host(sida_e2big),
-            row(
-                format!("sida::{name}_size_4097_after_initial_reset"),
-                sida(o, 4097, 0),
-                EINVAL,
-            )
-            .given(&[Given::InitialReset]),
-            row(
-                format!("sida::{name}_size_8192_after_initial_reset"),
-                sida(o, 8192, 0),
-                EINVAL,
-            )
-            .given(&[Given::InitialReset]),
-            row(
-                format!("sida::{name}_size_8193_after_initial_reset"),
-                sida(o, 8193, 0),
-                E2BIG,
-            )
-            .given(&[Given::InitialReset])
-            .expect_from_host(sida_e2big),
-            row(
-                format!("sida::{name}_beyond_1mib"),
-                sida(o, 0x10_0000, 1),
-                E2BIG,
-            )
-            .expect_from_host(sida_e2big),
-            row(
-                format!("sida::{name}_flags_check_only"),
-                sida(o, 8, 0).flags(CHECK),
-                EINVAL,
-            ),
+            row(format!("sida::{name}_size_4096_fresh_vcpu"), sida(o, 4096, 0), EINVAL).doc(doc),
+            row(format!("sida::{name}_size_8_offset_0x1c0"), sida(o, 8, 0x1c0), EINVAL),
+            row(format!("sida::{name}_size_4097_fresh_vcpu"), sida(o, 4097, 0), E2BIG).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_size_4096_offset_1_fresh_vcpu"), sida(o, 4096, 1), E2BIG).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_size_4097_after_initial_reset"), sida(o, 4097, 0), EINVAL).given(&[Given::InitialReset]),
+            row(format!("sida::{name}_size_8192_after_initial_reset"), sida(o, 8192, 0), EINVAL).given(&[Given::InitialReset]),
+            row(format!("sida::{name}_size_8193_after_initial_reset"), sida(o, 8193, 0), E2BIG).given(&[Given::InitialReset]).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_beyond_1mib"), sida(o, 0x10_0000, 1), E2BIG).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_flags_check_only"), sida(o, 8, 0).flags(CHECK), EINVAL),
             row(format!("sida::{name}_size_0"), sida(o, 0, 0), EINVAL),
-            row(
-                format!("sida::{name}_offset_wraps"),
-                sida(o, 8, u32::MAX),
-                EINVAL,
-            ),
-            row(
-                format!("sida::{name}_offset_wraps_to_small"),
-                sida(o, 0x10, 0xffff_fff8),
-                EINVAL,
-            ),
+            row(format!("sida::{name}_offset_wraps"), sida(o, 8, u32::MAX), EINVAL),
+            row(format!("sida::{name}_offset_wraps_to_small"), sida(o, 0x10, 0xffff_fff8), EINVAL),
         ]);
     }
     rows
@@ -601,6 +513,7 @@ fn sida_e2big(host: &Host) -> Expected {
     }
 }
 
+#[rustfmt::skip]
 fn size_rows() -> Vec<Row> {
     vec![
         row("size::zero", vread(DATA, 0), EINVAL),
@@ -613,271 +526,91 @@ fn size_rows() -> Vec<Row> {
         row("size::cap_plus_one_write", vwrite(0, 0).size(Size::Cap(1)), E2BIG).then(nothing_moved()),
         row("size::0xffffffff", vread(0, u32::MAX), E2BIG),
         row("size::0xffffffff_check_only", vread(0, u32::MAX).flags(CHECK), E2BIG),
-        Row {
-            call: Call::Cap { cap: KVM_CAP_S390_MEM_OP },
-            ..row("size::cap_is_65536", vread(0, 0), Outcome::Value(MEM_OP_MAX_SIZE as i64))
-        }
-        .doc("api.txt 4.89 (this revision) does not say that the KVM_CAP_S390_MEM_OP value is the maximum size"),
+        capability("size::cap_is_65536", KVM_CAP_S390_MEM_OP, Outcome::Value(MEM_OP_MAX_SIZE as i64)).doc("api.txt 4.89 (this revision) does not say that the KVM_CAP_S390_MEM_OP value is the maximum size"),
     ]
 }
 
 /// Every flag bit the kernel does not define is EINVAL, one row per bit, on both fds.
+#[rustfmt::skip]
 fn flag_rows() -> Vec<Row> {
     let mut rows = Vec::new();
     for bit in 3..64 {
-        rows.push(
-            row(
-                format!("flags::rejects_bit_{bit}"),
-                vread(DATA, 8).flags(1 << bit),
-                EINVAL,
-            )
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("flags::rejects_bit_{bit}"), vread(DATA, 8).flags(1 << bit), EINVAL).then(nothing_moved()));
     }
-    rows.push(
-        row(
-            "flags::rejects_all_ones",
-            vwrite(DATA, 8).flags(u64::MAX),
-            EINVAL,
-        )
-        .then(nothing_moved()),
-    );
-    rows.push(
-        row(
-            "flags::rejects_skey_without_extension",
-            vread(DATA, 8).flags(SKEY),
-            EINVAL,
-        )
-        .needs(&[Need::CapAbsent {
-            cap: KVM_CAP_S390_MEM_OP_EXTENSION,
-            name: "KVM_CAP_S390_MEM_OP_EXTENSION",
-        }]),
-    );
+    rows.push(row("flags::rejects_all_ones", vwrite(DATA, 8).flags(u64::MAX), EINVAL).then(nothing_moved()));
+    rows.push(row("flags::rejects_skey_without_extension", vread(DATA, 8).flags(SKEY), EINVAL).needs(&[Need::CapAbsent { cap: KVM_CAP_S390_MEM_OP_EXTENSION, name: "KVM_CAP_S390_MEM_OP_EXTENSION" }]));
     for bit in 3..64 {
-        rows.push(
-            row(
-                format!("vm::flags::rejects_bit_{bit}"),
-                aread(DATA, 8).flags(1 << bit),
-                EINVAL,
-            )
-            .needs(&[EXT_BASE])
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("vm::flags::rejects_bit_{bit}"), aread(DATA, 8).flags(1 << bit), EINVAL).needs(&[EXT_BASE]).then(nothing_moved()));
     }
-    rows.push(
-        row(
-            "vm::flags::rejects_all_ones",
-            awrite(DATA, 8).flags(u64::MAX),
-            EINVAL,
-        )
-        .needs(&[EXT_BASE])
-        .then(nothing_moved()),
-    );
+    rows.push(row("vm::flags::rejects_all_ones", awrite(DATA, 8).flags(u64::MAX), EINVAL).needs(&[EXT_BASE]).then(nothing_moved()));
     rows
 }
 
+#[rustfmt::skip]
 fn check_only_rows() -> Vec<Row> {
     vec![
-        row(
-            "check_only::read_returns_0_and_moves_no_data",
-            vread(DATA, 512).flags(CHECK),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::write_returns_0_and_moves_no_data",
-            vwrite(DATA, 512).flags(CHECK),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::write_cap_size_moves_no_data",
-            vwrite(0, 0).size(Size::Cap(0)).flags(CHECK),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::read_null_buf",
-            vread(DATA, 64).flags(CHECK).buf(Ptr::Null),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::write_null_buf",
-            vwrite(DATA, 64).flags(CHECK).buf(Ptr::Null),
-            OK,
-        )
-        .then(nothing_moved()),
-        row(
-            "check_only::write_inaccessible_buf",
-            vwrite(DATA, 64).flags(CHECK).buf(Ptr::Inaccessible),
-            OK,
-        )
-        .then(nothing_moved()),
+        row("check_only::read_returns_0_and_moves_no_data", vread(DATA, 512).flags(CHECK), OK).then(nothing_moved()),
+        row("check_only::write_returns_0_and_moves_no_data", vwrite(DATA, 512).flags(CHECK), OK).then(nothing_moved()),
+        row("check_only::write_cap_size_moves_no_data", vwrite(0, 0).size(Size::Cap(0)).flags(CHECK), OK).then(nothing_moved()),
+        row("check_only::read_null_buf", vread(DATA, 64).flags(CHECK).buf(Ptr::Null), OK).then(nothing_moved()),
+        row("check_only::write_null_buf", vwrite(DATA, 64).flags(CHECK).buf(Ptr::Null), OK).then(nothing_moved()),
+        row("check_only::write_inaccessible_buf", vwrite(DATA, 64).flags(CHECK).buf(Ptr::Inaccessible), OK).then(nothing_moved()),
     ]
 }
 
 /// F_INJECT_EXCEPTION: a failing access returns the code and leaves a PROGRAM_INT with that
 /// code pending (seen through GET_IRQ_STATE, §3.3-9, §5.3); nothing else injects.
+#[rustfmt::skip]
 fn inject_rows() -> Vec<Row> {
     let n = [IRQ_STATE];
     vec![
-        row(
-            "inject::addressing_read",
-            vread(OUTSIDE, 8).flags(INJECT),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row(
-            "inject::addressing_write",
-            vwrite(OUTSIDE, 8).flags(INJECT),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row(
-            "inject::addressing_check_only_read",
-            vread(OUTSIDE, 8).flags(INJECT | CHECK),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row(
-            "inject::addressing_check_only_write",
-            vwrite(OUTSIDE, 8).flags(INJECT | CHECK),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row(
-            "inject::past_slot_end",
-            vwrite(SLOT - 4096, 8192).flags(INJECT),
-            PGM_ADDR,
-        )
-        .needs(&n)
-        .then(pending_pgm(5)),
-        row("inject::not_without_the_flag", vread(OUTSIDE, 8), PGM_ADDR)
-            .needs(&n)
-            .then(nothing_pending),
-        row("inject::not_on_success", vread(DATA, 8).flags(INJECT), OK)
-            .needs(&n)
-            .then(nothing_pending),
-        row(
-            "inject::not_on_efault_write_null_buf",
-            vwrite(DATA, 8).flags(INJECT).buf(Ptr::Null),
-            EFAULT,
-        )
-        .needs(&n)
-        .then(nothing_pending),
-        row(
-            "inject::not_on_efault_read_null_buf",
-            vread(DATA, 8).flags(INJECT).buf(Ptr::Null),
-            EFAULT,
-        )
-        .needs(&n)
-        .then(nothing_pending),
+        row("inject::addressing_read", vread(OUTSIDE, 8).flags(INJECT), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::addressing_write", vwrite(OUTSIDE, 8).flags(INJECT), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::addressing_check_only_read", vread(OUTSIDE, 8).flags(INJECT | CHECK), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::addressing_check_only_write", vwrite(OUTSIDE, 8).flags(INJECT | CHECK), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::past_slot_end", vwrite(SLOT - 4096, 8192).flags(INJECT), PGM_ADDR).needs(&n).then(pending_pgm(5)),
+        row("inject::not_without_the_flag", vread(OUTSIDE, 8), PGM_ADDR).needs(&n).then(nothing_pending),
+        row("inject::not_on_success", vread(DATA, 8).flags(INJECT), OK).needs(&n).then(nothing_pending),
+        row("inject::not_on_efault_write_null_buf", vwrite(DATA, 8).flags(INJECT).buf(Ptr::Null), EFAULT).needs(&n).then(nothing_pending),
+        row("inject::not_on_efault_read_null_buf", vread(DATA, 8).flags(INJECT).buf(Ptr::Null), EFAULT).needs(&n).then(nothing_pending),
         // The user buffer is copied in before any guest access (§3.3-8): EFAULT, not 5.
-        row(
-            "inject::not_on_efault_write_outside",
-            vwrite(OUTSIDE, 8).flags(INJECT).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&n)
-        .then(nothing_pending),
+        row("inject::not_on_efault_write_outside", vwrite(OUTSIDE, 8).flags(INJECT).buf(Ptr::Inaccessible), EFAULT).needs(&n).then(nothing_pending),
     ]
 }
 
 /// `ar` is range-checked on every vcpu logical op, whether or not the PSW is in AR mode.
+#[rustfmt::skip]
 fn ar_rows() -> Vec<Row> {
     vec![
         row("ar::15", vread(DATA, 8).ar(15), OK).then(read_moved(DATA, 8)),
         row("ar::15_write", vwrite(DATA, 8).ar(15), OK).then(write_moved(DATA, 8)),
         row("ar::16", vread(DATA, 8).ar(16), EINVAL),
         row("ar::16_write", vwrite(DATA, 8).ar(16), EINVAL).then(nothing_moved()),
-        row(
-            "ar::16_check_only",
-            vread(DATA, 8).ar(16).flags(CHECK),
-            EINVAL,
-        ),
+        row("ar::16_check_only", vread(DATA, 8).ar(16).flags(CHECK), EINVAL),
         row("ar::255", vread(DATA, 8).ar(255), EINVAL),
-        row(
-            "ar::17_with_size_cap_plus_one",
-            vread(DATA, 0).ar(17).size(Size::Cap(1)),
-            E2BIG,
-        )
-        .expect_from_host(ar_after_size),
+        row("ar::17_with_size_cap_plus_one", vread(DATA, 0).ar(17).size(Size::Cap(1)), E2BIG).expect_from_host(ar_after_size),
     ]
 }
 
 /// The check order of §3.3-§3.6: each row breaks two rules at once, and the one checked first
 /// decides the outcome.
+#[rustfmt::skip]
 fn order_rows() -> Vec<Row> {
     let e = [EXT_BASE];
     let x = [EXT_CMPXCHG];
     let huge = Size::N(u32::MAX);
     vec![
-        row(
-            "order::op_before_size_on_vcpu",
-            vread(DATA, 0).opcode(ABS_READ).size(huge),
-            EINVAL,
-        ),
-        row(
-            "order::op_before_size_on_vm",
-            aread(DATA, 0).opcode(READ).size(huge),
-            EINVAL,
-        )
-        .needs(&e)
-        .expect_from_host(vm_op_before_size),
-        row(
-            "order::op_before_address_on_vm",
-            aread(OUTSIDE, 8).opcode(7),
-            EINVAL,
-        )
-        .needs(&e)
-        .expect_from_host(vm_op_before_address)
-        .then(nothing_moved()),
-        row(
-            "order::flags_before_size_on_vcpu",
-            vread(DATA, 0).flags(1 << 3).size(huge),
-            EINVAL,
-        ),
-        row(
-            "order::flags_before_size_on_vm",
-            aread(DATA, 0).flags(1 << 3).size(huge),
-            EINVAL,
-        )
-        .needs(&e),
-        row(
-            "order::size_before_key",
-            vread(DATA, 0).flags(SKEY).key(16).size(Size::Cap(1)),
-            E2BIG,
-        )
-        .needs(&e),
-        row(
-            "order::sida_flags_before_size",
-            sida(SIDA_READ, 8192, 0).flags(CHECK),
-            EINVAL,
-        ),
-        row(
-            "order::cmpxchg_size_before_buffer",
-            xchg(XCHG, 17).buf(Ptr::Inaccessible),
-            EINVAL,
-        )
-        .needs(&x),
-        row(
-            "order::cmpxchg_buffer_before_address",
-            xchg(OUTSIDE, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&x),
+        row("order::op_before_size_on_vcpu", vread(DATA, 0).opcode(ABS_READ).size(huge), EINVAL),
+        row("order::op_before_size_on_vm", aread(DATA, 0).opcode(READ).size(huge), EINVAL).needs(&e).expect_from_host(vm_op_before_size),
+        row("order::op_before_address_on_vm", aread(OUTSIDE, 8).opcode(7), EINVAL).needs(&e).expect_from_host(vm_op_before_address).then(nothing_moved()),
+        row("order::flags_before_size_on_vcpu", vread(DATA, 0).flags(1 << 3).size(huge), EINVAL),
+        row("order::flags_before_size_on_vm", aread(DATA, 0).flags(1 << 3).size(huge), EINVAL).needs(&e),
+        row("order::size_before_key", vread(DATA, 0).flags(SKEY).key(16).size(Size::Cap(1)), E2BIG).needs(&e),
+        row("order::sida_flags_before_size", sida(SIDA_READ, 8192, 0).flags(CHECK), EINVAL),
+        row("order::cmpxchg_size_before_buffer", xchg(XCHG, 17).buf(Ptr::Inaccessible), EINVAL).needs(&x),
+        row("order::cmpxchg_buffer_before_address", xchg(OUTSIDE, 8).buf(Ptr::Inaccessible), EFAULT).needs(&x),
         // §1.2: before 5.18 the VM fd had no KVM_S390_MEM_OP (and no extension capability).
-        row("vm::absent_before_5_18", aread(DATA, 8), ENOTTY)
-            .needs(&[Need::CapAbsent {
-                cap: KVM_CAP_S390_MEM_OP_EXTENSION,
-                name: "KVM_CAP_S390_MEM_OP_EXTENSION",
-            }])
-            .then(nothing_moved()),
+        row("vm::absent_before_5_18", aread(DATA, 8), ENOTTY).needs(&[Need::CapAbsent { cap: KVM_CAP_S390_MEM_OP_EXTENSION, name: "KVM_CAP_S390_MEM_OP_EXTENSION" }]).then(nothing_moved()),
     ]
 }
 
@@ -972,320 +705,105 @@ fn misaligned_outside(host: &Host) -> Expected {
 }
 
 /// Key protection (F_SKEY_PROTECTION, `key`): KVM_CAP_S390_MEM_OP_EXTENSION bit 0.
+#[rustfmt::skip]
 fn key_rows() -> Vec<Row> {
     let e = [EXT_BASE];
     let ek = [EXT_BASE, SKEYS];
-    let acc9 = [Given::StorageKey {
-        gfn: KEY_GFN,
-        key: 0x90,
-    }];
-    let acc9_fetch = [Given::StorageKey {
-        gfn: KEY_GFN,
-        key: 0x98,
-    }];
-    let acc0 = [Given::StorageKey {
-        gfn: KEY_GFN,
-        key: 0x00,
-    }];
+    let acc9 = [Given::StorageKey { gfn: KEY_GFN, key: 0x90 }];
+    let acc9_fetch = [Given::StorageKey { gfn: KEY_GFN, key: 0x98 }];
+    let acc0 = [Given::StorageKey { gfn: KEY_GFN, key: 0x00 }];
     vec![
-        row(
-            "key::16_with_flag",
-            vread(KEY_ADDR, 8).flags(SKEY).key(16),
-            EINVAL,
-        )
-        .needs(&e),
-        row(
-            "key::255_with_flag",
-            vwrite(KEY_ADDR, 8).flags(SKEY).key(255),
-            EINVAL,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
+        row("key::16_with_flag", vread(KEY_ADDR, 8).flags(SKEY).key(16), EINVAL).needs(&e),
+        row("key::255_with_flag", vwrite(KEY_ADDR, 8).flags(SKEY).key(255), EINVAL).needs(&e).then(nothing_moved()),
         // Without the flag byte 33 is ignored (before 5.18 it was reserved), so no gate.
         row("key::16_without_flag", vread(KEY_ADDR, 8).key(16), OK).then(read_moved(KEY_ADDR, 8)),
-        row(
-            "key::255_without_flag_write",
-            vwrite(KEY_ADDR, 8).key(255),
-            OK,
-        )
-        .then(write_moved(KEY_ADDR, 8)),
-        row(
-            "key::match_write",
-            vwrite(KEY_ADDR, 64).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(write_moved(KEY_ADDR, 64)),
-        row(
-            "key::match_read_fetch_protected",
-            vread(KEY_ADDR, 64).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "key::0_matches_any",
-            vwrite(KEY_ADDR, 64).flags(SKEY).key(0),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(write_moved(KEY_ADDR, 64)),
-        row(
-            "key::mismatch_write",
-            vwrite(KEY_ADDR, 64).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(nothing_moved()),
-        row(
-            "key::mismatch_write_check_only",
-            vwrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(nothing_moved()),
-        row(
-            "key::mismatch_read_fetch_protected",
-            vread(KEY_ADDR, 64).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(nothing_moved()),
-        row(
-            "key::mismatch_read_fetch_protected_check_only",
-            vread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch),
-        row(
-            "key::mismatch_read_not_fetch_protected",
-            vread(KEY_ADDR, 64).flags(SKEY).key(2),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "key::15_read_storage_key_0",
-            vread(KEY_ADDR, 64).flags(SKEY).key(15),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc0)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "key::15_write_storage_key_0",
-            vwrite(KEY_ADDR, 64).flags(SKEY).key(15),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc0),
-        row(
-            "key::mismatch_without_flag_ignored",
-            vread(KEY_ADDR, 64).key(2),
-            OK,
-        )
-        .needs(&[SKEYS])
-        .given(&acc9_fetch)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "key::mismatch_inject",
-            vwrite(KEY_ADDR, 8).flags(SKEY | INJECT).key(2),
-            PGM_PROT,
-        )
-        .needs(&[EXT_BASE, SKEYS, IRQ_STATE])
-        .given(&acc9)
-        .then(pending_pgm(4)),
+        row("key::255_without_flag_write", vwrite(KEY_ADDR, 8).key(255), OK).then(write_moved(KEY_ADDR, 8)),
+        row("key::match_write", vwrite(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9).then(write_moved(KEY_ADDR, 64)),
+        row("key::match_read_fetch_protected", vread(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
+        row("key::0_matches_any", vwrite(KEY_ADDR, 64).flags(SKEY).key(0), OK).needs(&ek).given(&acc9_fetch).then(write_moved(KEY_ADDR, 64)),
+        row("key::mismatch_write", vwrite(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9).then(nothing_moved()),
+        row("key::mismatch_write_check_only", vwrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), PGM_PROT).needs(&ek).given(&acc9).then(nothing_moved()),
+        row("key::mismatch_read_fetch_protected", vread(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
+        row("key::mismatch_read_fetch_protected_check_only", vread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch),
+        row("key::mismatch_read_not_fetch_protected", vread(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&acc9).then(read_moved(KEY_ADDR, 64)),
+        row("key::15_read_storage_key_0", vread(KEY_ADDR, 64).flags(SKEY).key(15), OK).needs(&ek).given(&acc0).then(read_moved(KEY_ADDR, 64)),
+        row("key::15_write_storage_key_0", vwrite(KEY_ADDR, 64).flags(SKEY).key(15), PGM_PROT).needs(&ek).given(&acc0),
+        row("key::mismatch_without_flag_ignored", vread(KEY_ADDR, 64).key(2), OK).needs(&[SKEYS]).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
+        row("key::mismatch_inject", vwrite(KEY_ADDR, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&acc9).then(pending_pgm(4)),
         // VM fd, absolute (§3.5-7): same rules, never the CR0 overrides.
-        row(
-            "vm::key::16_with_flag",
-            aread(KEY_ADDR, 8).flags(SKEY).key(16),
-            EINVAL,
-        )
-        .needs(&e),
-        row("vm::key::16_without_flag", aread(KEY_ADDR, 8).key(16), OK)
-            .needs(&e)
-            .then(read_moved(KEY_ADDR, 8)),
-        row(
-            "vm::key::match_write",
-            awrite(KEY_ADDR, 64).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(write_moved(KEY_ADDR, 64)),
-        row(
-            "vm::key::mismatch_write",
-            awrite(KEY_ADDR, 64).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(nothing_moved()),
-        row(
-            "vm::key::mismatch_write_check_only",
-            awrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(nothing_moved()),
-        row(
-            "vm::key::mismatch_read_fetch_protected",
-            aread(KEY_ADDR, 64).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(nothing_moved()),
-        row(
-            "vm::key::mismatch_read_not_fetch_protected",
-            aread(KEY_ADDR, 64).flags(SKEY).key(2),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9)
-        .then(read_moved(KEY_ADDR, 64)),
-        row(
-            "vm::key::match_read_fetch_protected",
-            aread(KEY_ADDR, 64).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&ek)
-        .given(&acc9_fetch)
-        .then(read_moved(KEY_ADDR, 64)),
+        row("vm::key::16_with_flag", aread(KEY_ADDR, 8).flags(SKEY).key(16), EINVAL).needs(&e),
+        row("vm::key::16_without_flag", aread(KEY_ADDR, 8).key(16), OK).needs(&e).then(read_moved(KEY_ADDR, 8)),
+        row("vm::key::match_write", awrite(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9).then(write_moved(KEY_ADDR, 64)),
+        row("vm::key::mismatch_write", awrite(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9).then(nothing_moved()),
+        row("vm::key::mismatch_write_check_only", awrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), PGM_PROT).needs(&ek).given(&acc9).then(nothing_moved()),
+        row("vm::key::mismatch_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
+        row("vm::key::mismatch_read_not_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&acc9).then(read_moved(KEY_ADDR, 64)),
+        row("vm::key::match_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
     ]
 }
 
+#[rustfmt::skip]
 fn buf_rows() -> Vec<Row> {
     vec![
         row("buf::null_read", vread(DATA, 8).buf(Ptr::Null), EFAULT),
         row("buf::null_write", vwrite(DATA, 8).buf(Ptr::Null), EFAULT).then(nothing_moved()),
-        row(
-            "buf::inaccessible_read",
-            vread(DATA, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        ),
-        row(
-            "buf::inaccessible_write",
-            vwrite(DATA, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .then(nothing_moved()),
+        row("buf::inaccessible_read", vread(DATA, 8).buf(Ptr::Inaccessible), EFAULT),
+        row("buf::inaccessible_write", vwrite(DATA, 8).buf(Ptr::Inaccessible), EFAULT).then(nothing_moved()),
         // A read checks the guest first and copies out only after success.
-        row(
-            "buf::null_read_outside_memory",
-            vread(OUTSIDE, 8).buf(Ptr::Null),
-            PGM_ADDR,
-        ),
+        row("buf::null_read_outside_memory", vread(OUTSIDE, 8).buf(Ptr::Null), PGM_ADDR),
         // A write copies the user buffer in before touching the guest (§3.3-8).
-        row(
-            "buf::null_write_outside_memory",
-            vwrite(OUTSIDE, 8).buf(Ptr::Null),
-            EFAULT,
-        ),
+        row("buf::null_write_outside_memory", vwrite(OUTSIDE, 8).buf(Ptr::Null), EFAULT),
     ]
 }
 
 /// Addresses outside guest memory give the positive program-interruption code 5, not an errno.
+#[rustfmt::skip]
 fn addr_rows() -> Vec<Row> {
     vec![
         row("addr::outside_read", vread(OUTSIDE, 8), PGM_ADDR).then(nothing_moved()),
         row("addr::outside_write", vwrite(OUTSIDE, 8), PGM_ADDR).then(nothing_moved()),
-        row(
-            "addr::outside_check_only_read",
-            vread(OUTSIDE, 8).flags(CHECK),
-            PGM_ADDR,
-        ),
-        row(
-            "addr::outside_check_only_write",
-            vwrite(OUTSIDE, 8).flags(CHECK),
-            PGM_ADDR,
-        )
-        .then(nothing_moved()),
+        row("addr::outside_check_only_read", vread(OUTSIDE, 8).flags(CHECK), PGM_ADDR),
+        row("addr::outside_check_only_write", vwrite(OUTSIDE, 8).flags(CHECK), PGM_ADDR).then(nothing_moved()),
         row("addr::first_byte_after_slot", vread(SLOT, 1), PGM_ADDR),
         row("addr::selftest_not_0xfff", vread(!0xfff, 8), PGM_ADDR),
-        row(
-            "addr::selftest_not_0xfff_check_only",
-            vwrite(!0xfff, 8).flags(CHECK),
-            PGM_ADDR,
-        ),
-        row(
-            "addr::past_slot_end_read",
-            vread(SLOT - 4096, 8192),
-            PGM_ADDR,
-        ),
-        row(
-            "addr::past_slot_end_write",
-            vwrite(SLOT - 4096, 8192),
-            PGM_ADDR,
-        ),
-        row(
-            "addr::past_slot_end_check_only",
-            vwrite(SLOT - 4096, 8192).flags(CHECK),
-            PGM_ADDR,
-        )
-        .then(nothing_moved()),
+        row("addr::selftest_not_0xfff_check_only", vwrite(!0xfff, 8).flags(CHECK), PGM_ADDR),
+        row("addr::past_slot_end_read", vread(SLOT - 4096, 8192), PGM_ADDR),
+        row("addr::past_slot_end_write", vwrite(SLOT - 4096, 8192), PGM_ADDR),
+        row("addr::past_slot_end_check_only", vwrite(SLOT - 4096, 8192).flags(CHECK), PGM_ADDR).then(nothing_moved()),
         row("addr::last_byte_of_slot", vread(SLOT - 1, 1), OK).then(read_moved(SLOT - 1, 1)),
-        row("addr::across_pages_inside", vwrite(SLOT - 8192, 8192), OK)
-            .then(write_moved(SLOT - 8192, 8192)),
+        row("addr::across_pages_inside", vwrite(SLOT - 8192, 8192), OK).then(write_moved(SLOT - 8192, 8192)),
         // 24-bit mode on a fresh vcpu: the effective address wraps at 16 MiB (§3.3).
-        row(
-            "addr::wraps_at_16mib_in_24_bit_mode",
-            vread(0x100_0000 + DATA, 16),
-            OK,
-        )
-        .then(read_moved(DATA, 16)),
+        row("addr::wraps_at_16mib_in_24_bit_mode", vread(0x100_0000 + DATA, 16), OK).then(read_moved(DATA, 16)),
     ]
 }
 
 const DOC_RESERVED: &str = "api.txt 4.89 (<= 5.17) says `reserved` \"should be set to 0\" and \"is not used by KVM\"; \
      the kernel never checks it, except that its first byte is `ar` (range-checked on vcpu logical ops)";
 
+#[rustfmt::skip]
 fn reserved_rows() -> Vec<Row> {
     vec![
-        row("reserved::garbage_in_bytes_34_to_63", vwrite(DATA, 64).tail(Tail::Fill { from: 34, byte: 0xa5 }), OK)
-            .doc(DOC_RESERVED)
-            .then(write_moved(DATA, 64)),
-        row("reserved::garbage_in_bytes_33_to_63", vread(DATA, 64).tail(Tail::Fill { from: 33, byte: 0xff }), OK)
-            .then(read_moved(DATA, 64)),
-        row("reserved::selftest_filler_with_ar_0", vwrite(DATA, 64).tail(Tail::SelftestFiller), OK)
-            .then(write_moved(DATA, 64)),
+        row("reserved::garbage_in_bytes_34_to_63", vwrite(DATA, 64).tail(Tail::Fill { from: 34, byte: 0xa5 }), OK).doc(DOC_RESERVED).then(write_moved(DATA, 64)),
+        row("reserved::garbage_in_bytes_33_to_63", vread(DATA, 64).tail(Tail::Fill { from: 33, byte: 0xff }), OK).then(read_moved(DATA, 64)),
+        row("reserved::selftest_filler_with_ar_0", vwrite(DATA, 64).tail(Tail::SelftestFiller), OK).then(write_moved(DATA, 64)),
         row("reserved::0xff_from_byte_32_is_ar_255", vwrite(DATA, 64).tail(Tail::Fill { from: 32, byte: 0xff }), EINVAL)
             .doc(
                 "api.txt 4.89 (<= 5.17) calls bytes 32..63 `reserved` (\"should be set to 0\", \"not used\"), but \
                  byte 32 is `ar`: a reserved area filled with 0xff is ar 255, EINVAL",
             )
             .then(nothing_moved()),
-        row("vm::reserved::0xff_from_byte_32_ignored", awrite(DATA, 64).tail(Tail::Fill { from: 32, byte: 0xff }), OK)
-            .needs(&[EXT_BASE])
-            .then(write_moved(DATA, 64)),
+        row("vm::reserved::0xff_from_byte_32_ignored", awrite(DATA, 64).tail(Tail::Fill { from: 32, byte: 0xff }), OK).needs(&[EXT_BASE]).then(write_moved(DATA, 64)),
     ]
 }
 
+#[rustfmt::skip]
 fn vm_rows() -> Vec<Row> {
     let e = [EXT_BASE];
     let mut rows = vec![
-        row("vm::absolute_read", aread(DATA, 256), OK)
-            .needs(&e)
-            .doc(DOC_VM_FD)
-            .then(read_moved(DATA, 256)),
-        row("vm::absolute_write", awrite(DATA, 256), OK)
-            .needs(&e)
-            .then(write_moved(DATA, 256)),
-        row("vm::absolute_write_then_read", awrite(DATA, 4096 + 100), OK)
-            .needs(&e)
-            .then(absolute_read_back(DATA, 4196)),
-        row("vm::absolute_across_pages", awrite(SLOT - 8192, 8192), OK)
-            .needs(&e)
-            .then(write_moved(SLOT - 8192, 8192)),
+        row("vm::absolute_read", aread(DATA, 256), OK).needs(&e).doc(DOC_VM_FD).then(read_moved(DATA, 256)),
+        row("vm::absolute_write", awrite(DATA, 256), OK).needs(&e).then(write_moved(DATA, 256)),
+        row("vm::absolute_write_then_read", awrite(DATA, 4096 + 100), OK).needs(&e).then(absolute_read_back(DATA, 4196)),
+        row("vm::absolute_across_pages", awrite(SLOT - 8192, 8192), OK).needs(&e).then(write_moved(SLOT - 8192, 8192)),
     ];
     for o in [READ, WRITE, SIDA_READ, SIDA_WRITE, 7, u32::MAX] {
         let name = if o == u32::MAX {
@@ -1293,170 +811,39 @@ fn vm_rows() -> Vec<Row> {
         } else {
             o.to_string()
         };
-        rows.push(
-            row(
-                format!("vm::op::rejects_{name}_on_vm"),
-                aread(DATA, 8).opcode(o),
-                EINVAL,
-            )
-            .needs(&e)
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("vm::op::rejects_{name}_on_vm"), aread(DATA, 8).opcode(o), EINVAL).needs(&e).then(nothing_moved()));
     }
     rows.extend([
-        row(
-            "vm::inject::read_rejected",
-            aread(DATA, 8).flags(INJECT),
-            EINVAL,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::inject::write_rejected",
-            awrite(DATA, 8).flags(INJECT),
-            EINVAL,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::inject::outside_rejected",
-            aread(OUTSIDE, 8).flags(INJECT),
-            EINVAL,
-        )
-        .needs(&e),
+        row("vm::inject::read_rejected", aread(DATA, 8).flags(INJECT), EINVAL).needs(&e).then(nothing_moved()),
+        row("vm::inject::write_rejected", awrite(DATA, 8).flags(INJECT), EINVAL).needs(&e).then(nothing_moved()),
+        row("vm::inject::outside_rejected", aread(OUTSIDE, 8).flags(INJECT), EINVAL).needs(&e),
         row("vm::size::zero", aread(DATA, 0), einval_or_size0_bug()).needs(&e),
-        row("vm::size::one", aread(DATA, 1), OK)
-            .needs(&e)
-            .then(read_moved(DATA, 1)),
-        row("vm::size::cap", awrite(0, 0).size(Size::Cap(0)), OK)
-            .needs(&e)
-            .then(write_moved_cap(0)),
-        row(
-            "vm::size::cap_plus_one",
-            aread(0, 0).size(Size::Cap(1)),
-            E2BIG,
-        )
-        .needs(&e),
-        row("vm::size::0xffffffff", awrite(0, u32::MAX), E2BIG)
-            .needs(&e)
-            .then(nothing_moved()),
-        row("vm::ar::200_ignored", aread(DATA, 8).ar(200), OK)
-            .needs(&e)
-            .then(read_moved(DATA, 8)),
-        row("vm::ar::16_ignored_write", awrite(DATA, 8).ar(16), OK)
-            .needs(&e)
-            .then(write_moved(DATA, 8)),
-        row("vm::addr::outside_read", aread(OUTSIDE, 8), PGM_ADDR)
-            .needs(&e)
-            .then(nothing_moved()),
-        row("vm::addr::outside_write", awrite(OUTSIDE, 8), PGM_ADDR)
-            .needs(&e)
-            .then(nothing_moved()),
-        row(
-            "vm::addr::outside_check_only_read",
-            aread(OUTSIDE, 8).flags(CHECK),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::addr::outside_check_only_write",
-            awrite(OUTSIDE, 8).flags(CHECK),
-            PGM_ADDR,
-        )
-        .needs(&e),
+        row("vm::size::one", aread(DATA, 1), OK).needs(&e).then(read_moved(DATA, 1)),
+        row("vm::size::cap", awrite(0, 0).size(Size::Cap(0)), OK).needs(&e).then(write_moved_cap(0)),
+        row("vm::size::cap_plus_one", aread(0, 0).size(Size::Cap(1)), E2BIG).needs(&e),
+        row("vm::size::0xffffffff", awrite(0, u32::MAX), E2BIG).needs(&e).then(nothing_moved()),
+        row("vm::ar::200_ignored", aread(DATA, 8).ar(200), OK).needs(&e).then(read_moved(DATA, 8)),
+        row("vm::ar::16_ignored_write", awrite(DATA, 8).ar(16), OK).needs(&e).then(write_moved(DATA, 8)),
+        row("vm::addr::outside_read", aread(OUTSIDE, 8), PGM_ADDR).needs(&e).then(nothing_moved()),
+        row("vm::addr::outside_write", awrite(OUTSIDE, 8), PGM_ADDR).needs(&e).then(nothing_moved()),
+        row("vm::addr::outside_check_only_read", aread(OUTSIDE, 8).flags(CHECK), PGM_ADDR).needs(&e),
+        row("vm::addr::outside_check_only_write", awrite(OUTSIDE, 8).flags(CHECK), PGM_ADDR).needs(&e),
         row("vm::addr::selftest_not_0xfff", aread(!0xfff, 8), PGM_ADDR).needs(&e),
-        row(
-            "vm::addr::no_24_bit_wrap",
-            aread(0x100_0000 + DATA, 8),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::addr::past_slot_end_read",
-            aread(SLOT - 4096, 8192),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::addr::past_slot_end_write",
-            awrite(SLOT - 4096, 8192),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::addr::past_slot_end_check_only_key_0",
-            aread(SLOT - 4096, 8192).flags(CHECK),
-            OK,
-        )
-        .expect_from_host(check_only_past_slot_end_key_0)
-        .needs(&e),
+        row("vm::addr::no_24_bit_wrap", aread(0x100_0000 + DATA, 8), PGM_ADDR).needs(&e),
+        row("vm::addr::past_slot_end_read", aread(SLOT - 4096, 8192), PGM_ADDR).needs(&e),
+        row("vm::addr::past_slot_end_write", awrite(SLOT - 4096, 8192), PGM_ADDR).needs(&e),
+        row("vm::addr::past_slot_end_check_only_key_0", aread(SLOT - 4096, 8192).flags(CHECK), OK).expect_from_host(check_only_past_slot_end_key_0).needs(&e),
         // The page inside the slot gets key 0 first, so only the page outside can fail.
-        row(
-            "vm::addr::past_slot_end_check_only_key_9",
-            aread(SLOT - 4096, 8192).flags(CHECK | SKEY).key(9),
-            PGM_ADDR,
-        )
-        .needs(&e)
-        .needs(&[SKEYS])
-        .given(&[Given::StorageKey {
-            gfn: (SLOT / 4096 - 1),
-            key: 0,
-        }]),
-        row(
-            "vm::check_only::read_moves_no_data",
-            aread(DATA, 512).flags(CHECK),
-            OK,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::check_only::write_moves_no_data",
-            awrite(DATA, 512).flags(CHECK),
-            OK,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::check_only::null_buf",
-            awrite(DATA, 512).flags(CHECK).buf(Ptr::Null),
-            OK,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
+        row("vm::addr::past_slot_end_check_only_key_9", aread(SLOT - 4096, 8192).flags(CHECK | SKEY).key(9), PGM_ADDR).needs(&e).needs(&[SKEYS]).given(&[Given::StorageKey { gfn: (SLOT / 4096 - 1), key: 0 }]),
+        row("vm::check_only::read_moves_no_data", aread(DATA, 512).flags(CHECK), OK).needs(&e).then(nothing_moved()),
+        row("vm::check_only::write_moves_no_data", awrite(DATA, 512).flags(CHECK), OK).needs(&e).then(nothing_moved()),
+        row("vm::check_only::null_buf", awrite(DATA, 512).flags(CHECK).buf(Ptr::Null), OK).needs(&e).then(nothing_moved()),
         row("vm::buf::null_read", aread(DATA, 8).buf(Ptr::Null), EFAULT).needs(&e),
-        row(
-            "vm::buf::null_write",
-            awrite(DATA, 8).buf(Ptr::Null),
-            EFAULT,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::buf::inaccessible_read",
-            aread(DATA, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&e),
-        row(
-            "vm::buf::inaccessible_write",
-            awrite(DATA, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&e)
-        .then(nothing_moved()),
-        row(
-            "vm::buf::null_read_outside",
-            aread(OUTSIDE, 8).buf(Ptr::Null),
-            PGM_ADDR,
-        )
-        .needs(&e),
-        row(
-            "vm::buf::null_write_outside",
-            awrite(OUTSIDE, 8).buf(Ptr::Null),
-            EFAULT,
-        )
-        .expect_from_host(null_write_outside)
-        .needs(&e),
+        row("vm::buf::null_write", awrite(DATA, 8).buf(Ptr::Null), EFAULT).needs(&e).then(nothing_moved()),
+        row("vm::buf::inaccessible_read", aread(DATA, 8).buf(Ptr::Inaccessible), EFAULT).needs(&e),
+        row("vm::buf::inaccessible_write", awrite(DATA, 8).buf(Ptr::Inaccessible), EFAULT).needs(&e).then(nothing_moved()),
+        row("vm::buf::null_read_outside", aread(OUTSIDE, 8).buf(Ptr::Null), PGM_ADDR).needs(&e),
+        row("vm::buf::null_write_outside", awrite(OUTSIDE, 8).buf(Ptr::Null), EFAULT).expect_from_host(null_write_outside).needs(&e),
     ]);
     rows
 }
@@ -1474,178 +861,48 @@ fn einval_or_size0_bug() -> Expected {
 }
 
 /// ABSOLUTE_CMPXCHG (§3.6): sizes 1/2/4/8/16 at an aligned mapped address.
+#[rustfmt::skip]
 fn cmpxchg_rows() -> Vec<Row> {
     let x = [EXT_CMPXCHG];
     let mut rows = Vec::new();
     for size in [1u32, 2, 4, 8, 16] {
-        rows.push(
-            row(
-                format!("cmpxchg::size_{size}_exchanges"),
-                xchg(XCHG, size),
-                OK,
-            )
-            .needs(&x)
-            .then(exchanged(size as usize)),
-        );
-        rows.push(
-            row(
-                format!("cmpxchg::size_{size}_mismatch_returns_actual_value"),
-                xchg(XCHG, size).stale(),
-                OK,
-            )
-            .needs(&x)
-            .then(not_exchanged_value_returned(size as usize)),
-        );
-        rows.push(
-            row(
-                format!("cmpxchg::size_{size}_outside_memory"),
-                xchg(OUTSIDE, size),
-                PGM_ADDR,
-            )
-            .needs(&x),
-        );
+        rows.push(row(format!("cmpxchg::size_{size}_exchanges"), xchg(XCHG, size), OK).needs(&x).then(exchanged(size as usize)));
+        rows.push(row(format!("cmpxchg::size_{size}_mismatch_returns_actual_value"), xchg(XCHG, size).stale(), OK).needs(&x).then(not_exchanged_value_returned(size as usize)));
+        rows.push(row(format!("cmpxchg::size_{size}_outside_memory"), xchg(OUTSIDE, size), PGM_ADDR).needs(&x));
     }
     for size in [0u32, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 17, 32] {
-        rows.push(
-            row(
-                format!("cmpxchg::rejects_size_{size}"),
-                xchg(XCHG, size),
-                EINVAL,
-            )
-            .needs(&x)
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("cmpxchg::rejects_size_{size}"), xchg(XCHG, size), EINVAL).needs(&x).then(nothing_moved()));
     }
     for size in [2u32, 4, 8, 16] {
-        rows.push(
-            row(
-                format!("cmpxchg::rejects_misaligned_size_{size}"),
-                xchg(XCHG + 1, size),
-                EINVAL,
-            )
-            .needs(&x)
-            .then(nothing_moved()),
-        );
+        rows.push(row(format!("cmpxchg::rejects_misaligned_size_{size}"), xchg(XCHG + 1, size), EINVAL).needs(&x).then(nothing_moved()));
     }
     rows.extend([
-        row(
-            "cmpxchg::size_cap_plus_one",
-            xchg(XCHG, 0).size(Size::Cap(1)),
-            E2BIG,
-        )
-        .needs(&x),
-        row(
-            "cmpxchg::rejects_check_only",
-            xchg(XCHG, 8).flags(CHECK),
-            EINVAL,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::rejects_inject",
-            xchg(XCHG, 8).flags(INJECT),
-            EINVAL,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::rejects_undefined_flag",
-            xchg(XCHG, 8).flags(1 << 3),
-            EINVAL,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::rejects_key_16",
-            xchg(XCHG, 8).flags(SKEY).key(16),
-            EINVAL,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::inaccessible_old_addr",
-            xchg(XCHG, 8).old(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::null_old_addr",
-            xchg(XCHG, 8).old(Ptr::Null),
-            EFAULT,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::inaccessible_buf",
-            xchg(XCHG, 8).buf(Ptr::Inaccessible),
-            EFAULT,
-        )
-        .needs(&x)
-        .then(nothing_moved()),
-        row(
-            "cmpxchg::misaligned_outside_memory",
-            xchg(OUTSIDE + 1, 2),
-            EINVAL,
-        )
-        .expect_from_host(misaligned_outside)
-        .needs(&x),
-        row("cmpxchg::ar_ignored", xchg(XCHG, 8).ar(200), OK)
-            .needs(&x)
-            .then(exchanged(8)),
-        row(
-            "cmpxchg::key_match",
-            xchg(KEY_ADDR, 8).flags(SKEY).key(9),
-            OK,
-        )
-        .needs(&[EXT_CMPXCHG, SKEYS])
-        .given(&[Given::StorageKey {
-            gfn: KEY_GFN,
-            key: 0x90,
-        }])
-        .then(exchanged_at(KEY_ADDR, 8)),
-        row(
-            "cmpxchg::key_mismatch",
-            xchg(KEY_ADDR, 8).flags(SKEY).key(2),
-            PGM_PROT,
-        )
-        .needs(&[EXT_CMPXCHG, SKEYS])
-        .given(&[Given::StorageKey {
-            gfn: KEY_GFN,
-            key: 0x90,
-        }])
-        .then(nothing_moved()),
+        row("cmpxchg::size_cap_plus_one", xchg(XCHG, 0).size(Size::Cap(1)), E2BIG).needs(&x),
+        row("cmpxchg::rejects_check_only", xchg(XCHG, 8).flags(CHECK), EINVAL).needs(&x).then(nothing_moved()),
+        row("cmpxchg::rejects_inject", xchg(XCHG, 8).flags(INJECT), EINVAL).needs(&x).then(nothing_moved()),
+        row("cmpxchg::rejects_undefined_flag", xchg(XCHG, 8).flags(1 << 3), EINVAL).needs(&x).then(nothing_moved()),
+        row("cmpxchg::rejects_key_16", xchg(XCHG, 8).flags(SKEY).key(16), EINVAL).needs(&x).then(nothing_moved()),
+        row("cmpxchg::inaccessible_old_addr", xchg(XCHG, 8).old(Ptr::Inaccessible), EFAULT).needs(&x).then(nothing_moved()),
+        row("cmpxchg::null_old_addr", xchg(XCHG, 8).old(Ptr::Null), EFAULT).needs(&x).then(nothing_moved()),
+        row("cmpxchg::inaccessible_buf", xchg(XCHG, 8).buf(Ptr::Inaccessible), EFAULT).needs(&x).then(nothing_moved()),
+        row("cmpxchg::misaligned_outside_memory", xchg(OUTSIDE + 1, 2), EINVAL).expect_from_host(misaligned_outside).needs(&x),
+        row("cmpxchg::ar_ignored", xchg(XCHG, 8).ar(200), OK).needs(&x).then(exchanged(8)),
+        row("cmpxchg::key_match", xchg(KEY_ADDR, 8).flags(SKEY).key(9), OK).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(exchanged_at(KEY_ADDR, 8)),
+        row("cmpxchg::key_mismatch", xchg(KEY_ADDR, 8).flags(SKEY).key(2), PGM_PROT).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(nothing_moved()),
     ]);
     rows
 }
 
 /// Where the ioctl does not exist (x86_64 runs these live): the capabilities read 0 and the
 /// request is refused, not accepted (§1.2).
+#[rustfmt::skip]
 fn absent_rows() -> Vec<Row> {
     let not_s390 = [Need::NotArch("s390x")];
     vec![
-        Row {
-            call: Call::Cap {
-                cap: KVM_CAP_S390_MEM_OP,
-            },
-            ..row("absent::cap_s390_mem_op_is_0", vread(0, 0), OK)
-        }
-        .only(&not_s390),
-        Row {
-            call: Call::Cap {
-                cap: KVM_CAP_S390_MEM_OP_EXTENSION,
-            },
-            ..row("absent::cap_s390_mem_op_extension_is_0", vread(0, 0), OK)
-        }
-        .only(&not_s390),
-        row("absent::refused_on_vcpu_fd", vread(DATA, 8), EINVAL)
-            .only(&not_s390)
-            .expect_from_host(absent_vcpu)
-            .then(nothing_moved()),
-        row("absent::refused_on_vm_fd", aread(DATA, 8), ENOTTY)
-            .only(&not_s390)
-            .expect_from_host(absent_vm)
-            .then(nothing_moved()),
+        capability("absent::cap_s390_mem_op_is_0", KVM_CAP_S390_MEM_OP, OK).only(&not_s390),
+        capability("absent::cap_s390_mem_op_extension_is_0", KVM_CAP_S390_MEM_OP_EXTENSION, OK).only(&not_s390),
+        row("absent::refused_on_vcpu_fd", vread(DATA, 8), EINVAL).only(&not_s390).expect_from_host(absent_vcpu).then(nothing_moved()),
+        row("absent::refused_on_vm_fd", aread(DATA, 8), ENOTTY).only(&not_s390).expect_from_host(absent_vm).then(nothing_moved()),
     ]
 }
 
@@ -1691,8 +948,8 @@ fn absent_vcpu(host: &Host) -> Expected {
 
 /// Guest memory and the user buffer are exactly as they were before the call. (`*old_addr` is
 /// not looked at: after a cmpxchg error its content is not defined, §3.6.)
-fn nothing_moved() -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    |env, _m, c| {
+fn nothing_moved() -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    |env, c| {
         guest_unchanged_except(env, c, None)?;
         user_unchanged_from(env, c, 0)
     }
@@ -1732,11 +989,8 @@ fn user_unchanged_from(env: &Env, c: &mut Checker, from: usize) -> Step<()> {
 }
 
 /// A read moved [gaddr, gaddr + len) into the user buffer and nothing else changed.
-fn read_moved(
-    gaddr: u64,
-    len: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+fn read_moved(gaddr: u64, len: usize) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         let want = Env::original(gaddr, len);
         let got = &env.ubuf.as_slice()[..len];
         c.ensure(got == want.as_slice(), || {
@@ -1754,11 +1008,8 @@ fn read_moved(
 }
 
 /// A write moved the first `len` user bytes to [gaddr, gaddr + len) and nothing else changed.
-fn write_moved(
-    gaddr: u64,
-    len: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+fn write_moved(gaddr: u64, len: usize) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         let data = env.u0[..len].to_vec();
         guest_unchanged_except(env, c, Some((gaddr, &data)))?;
         user_unchanged_from(env, c, 0)
@@ -1766,25 +1017,22 @@ fn write_moved(
 }
 
 /// As `read_moved`, with the size the call used (a capability-relative size).
-fn read_moved_cap(
-    gaddr: u64,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, m, c| read_moved(gaddr, m.size as usize)(env, m, c)
+fn read_moved_cap(gaddr: u64) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| read_moved(gaddr, env.sent().size as usize)(env, c)
 }
 
-fn write_moved_cap(
-    gaddr: u64,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, m, c| write_moved(gaddr, m.size as usize)(env, m, c)
+fn write_moved_cap(gaddr: u64) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| write_moved(gaddr, env.sent().size as usize)(env, c)
 }
 
 /// After an ABSOLUTE_WRITE: ABSOLUTE_READ of the same range returns what was written.
 fn absolute_read_back(
     gaddr: u64,
     len: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, m, c| {
-        write_moved(gaddr, len)(env, m, c)?;
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
+        write_moved(gaddr, len)(env, c)?;
+        let m = env.sent();
         let back = GuestMemory::new(len).map_err(fixture_error)?;
         let r = KvmS390MemOp {
             op: ABS_READ,
@@ -1804,15 +1052,12 @@ fn absolute_read_back(
 }
 
 /// cmpxchg success: memory holds the new value, `*old_addr` is untouched.
-fn exchanged(size: usize) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
+fn exchanged(size: usize) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
     exchanged_at(XCHG, size)
 }
 
-fn exchanged_at(
-    at: u64,
-    size: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+fn exchanged_at(at: u64, size: usize) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         let new = cmpxchg_new_value(at, size);
         guest_unchanged_except(env, c, Some((at, &new)))?;
         let old = env.obuf.as_slice();
@@ -1829,8 +1074,8 @@ fn exchanged_at(
 /// written back to `*old_addr`.
 fn not_exchanged_value_returned(
     size: usize,
-) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         guest_unchanged_except(env, c, None)?;
         let actual = Env::original(XCHG, size);
         let old = &env.obuf.as_slice()[..size];
@@ -1866,8 +1111,8 @@ fn get_irq_state(env: &Env, c: &mut Checker) -> Step<(i64, GuestMemory)> {
 }
 
 /// Exactly one interrupt is pending: a PROGRAM_INT with this code.
-fn pending_pgm(code: u16) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, _m, c| {
+fn pending_pgm(code: u16) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
         let (n, buf) = get_irq_state(env, c)?;
         c.ensure(n == 72, || {
             format!("KVM_S390_GET_IRQ_STATE returned {n} bytes; expected 72 (one pending PROGRAM_INT with code {code})")
@@ -1881,7 +1126,7 @@ fn pending_pgm(code: u16) -> impl Fn(&Env, &KvmS390MemOp, &mut Checker) -> Step<
     }
 }
 
-fn nothing_pending(env: &Env, _m: &KvmS390MemOp, c: &mut Checker) -> Step<()> {
+fn nothing_pending(env: &Env, c: &mut Checker) -> Step<()> {
     let (n, _) = get_irq_state(env, c)?;
     c.ensure(n == 0, || {
         format!("KVM_S390_GET_IRQ_STATE returned {n} bytes; expected 0 (nothing may be injected)")
@@ -1892,54 +1137,48 @@ fn nothing_pending(env: &Env, _m: &KvmS390MemOp, c: &mut Checker) -> Step<()> {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
-    let mem_op = fixtures::raw::ioctl::KVM_S390_MEM_OP;
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &s390(),
-        &[("vcpu_", mem_op, crate::rows::Target::Vcpu)],
-    ));
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &s390(), &[("vcpu_", KVM_S390_MEM_OP, Target::Vcpu)]);
+    cases.extend(bad_arguments);
     let mut vm_needs = s390();
     vm_needs.push(EXT_BASE);
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &vm_needs,
-        &[("vm_", mem_op, crate::rows::Target::Vm)],
-    ));
-    cases.extend(properties().into_iter().map(|p| case(SUITE, p)));
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &vm_needs, &[("vm_", KVM_S390_MEM_OP, Target::Vm)]);
+    cases.extend(bad_arguments);
+    cases.extend(property_cases());
     cases
 }
 
-crate::table_row!(Row);
-
-fn given(env: &Env, g: Given, c: &mut Checker) -> Step<()> {
-    match g {
-        Given::InitialReset => {
-            c.setup(
-                "KVM_S390_INITIAL_RESET on the vcpu",
-                &"vcpu 0",
-                s390_initial_reset(env.vm.k, env.vcpu.fd),
-            )?;
+impl Env {
+    /// One `given`: a reset or a storage key set before the call.
+    fn set_up(&self, g: Given, c: &mut Checker) -> Step<()> {
+        match g {
+            Given::InitialReset => {
+                c.setup(
+                    "KVM_S390_INITIAL_RESET on the vcpu",
+                    &"vcpu 0",
+                    s390_initial_reset(self.vm.k, self.vcpu.fd),
+                )?;
+            }
+            Given::StorageKey { gfn, key } => {
+                let keys = [key];
+                let s = KvmS390Skeys {
+                    start_gfn: gfn,
+                    count: 1,
+                    skeydata_addr: keys.as_ptr() as u64,
+                    flags: 0,
+                    reserved: [0; 9],
+                };
+                c.setup(
+                    &format!("KVM_S390_SET_SKEYS gfn {gfn:#x} key {key:#04x}"),
+                    &s,
+                    s390_set_skeys(self.vm.k, self.vm.fd, &s),
+                )?;
+            }
         }
-        Given::StorageKey { gfn, key } => {
-            let keys = [key];
-            let s = KvmS390Skeys {
-                start_gfn: gfn,
-                count: 1,
-                skeydata_addr: keys.as_ptr() as u64,
-                flags: 0,
-                reserved: [0; 9],
-            };
-            c.setup(
-                &format!("KVM_S390_SET_SKEYS gfn {gfn:#x} key {key:#04x}"),
-                &s,
-                s390_set_skeys(env.vm.k, env.vm.fd, &s),
-            )?;
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn what(m: &KvmS390MemOp, on: On) -> String {
@@ -1955,41 +1194,6 @@ fn what(m: &KvmS390MemOp, on: On) -> String {
     };
     let fd = if on == On::Vcpu { "vcpu" } else { "VM" };
     format!("KVM_S390_MEM_OP {name} on the {fd} fd")
-}
-
-fn run_row(host: &Host, _ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
-    let mut c = Checker::new();
-    let expected = row.expect.resolve(host);
-    match row.call {
-        Call::Cap { cap } => {
-            let r = check_extension(host.k, host.sys.fd, cap);
-            c.call(
-                &format!("KVM_CHECK_EXTENSION({cap}) on /dev/kvm"),
-                &cap,
-                expected,
-                r,
-            )?;
-        }
-        Call::Mem(o) => {
-            let mut env = Env::new(host)?;
-            for &g in &row.given {
-                given(&env, g, &mut c)?;
-            }
-            let m = env.resolve(&o);
-            if o.op == CMPXCHG {
-                prepare_cmpxchg(&mut env, &o, m.size as usize);
-            }
-            env.snapshot();
-            c.call(&what(&m, o.on), &m, expected, env.mem_op(o.on, &m))?;
-            if let Some(doc) = row.doc {
-                c.note(format!("documentation deviation: {doc}"));
-            }
-            if let Some(then) = &row.then {
-                then(&env, &m, &mut c)?;
-            }
-        }
-    }
-    c.pass()
 }
 
 /// cmpxchg rows: `buf` holds the new value, `*old_addr` the expected one (the guest's current
@@ -2017,40 +1221,24 @@ fn prepare_cmpxchg(env: &mut Env, o: &Op, size: usize) {
 
 // ---- properties: random round trips ----
 
-/// Which path a round-trip property writes and reads through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Path {
-    /// LOGICAL_WRITE / LOGICAL_READ on the vcpu (cross-read with ABSOLUTE_READ when the VM
-    /// path exists).
-    Logical,
-    /// ABSOLUTE_WRITE / ABSOLUTE_READ on the VM (cross-read with LOGICAL_READ).
-    Absolute,
-}
+// The round trips: 128 inputs each, all on one fixture while they agree (a fresh fixture costs
+// far more than a round trip); the streams are the ids they were drawn under.
+#[rustfmt::skip]
+const LOGICAL: Property = Property::new(SUITE, "vcpu_logical_random_data", "roundtrip::vcpu_logical_random_data", 128).reusing();
+#[rustfmt::skip]
+const ABSOLUTE: Property = Property::new(SUITE, "vm_absolute_random_data", "roundtrip::vm_absolute_random_data", 128).reusing();
 
-/// Generated inputs per property when the user did not choose (`--proptest-cases`).
-const DEFAULT_PROPTEST_CASES: u32 = 128;
-
-fn properties() -> Vec<CaseDef> {
+fn property_cases() -> Vec<harness::Case> {
     let mut abs_needs = s390();
     abs_needs.push(EXT_BASE);
     vec![
-        property("roundtrip::vcpu_logical_random_data", s390(), Path::Logical),
-        property(
-            "roundtrip::vm_absolute_random_data",
-            abs_needs,
-            Path::Absolute,
-        ),
+        LOGICAL.case(SEED, &s390(), |host, ctx, p| {
+            round_trips(host, ctx, p, Path::Logical)
+        }),
+        ABSOLUTE.case(SEED, &abs_needs, |host, ctx, p| {
+            round_trips(host, ctx, p, Path::Absolute)
+        }),
     ]
-}
-
-fn property(id: &'static str, needs: Vec<Need>, path: Path) -> CaseDef {
-    CaseDef {
-        id: id.to_string(),
-        seed: SEED,
-        needs,
-        ignored: false,
-        body: Arc::new(move |host, ctx| run_property(host, ctx, id, path)),
-    }
 }
 
 fn splitmix(s: &mut u64) -> u64 {
@@ -2072,136 +1260,96 @@ fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
-/// Property: for random (gaddr, size, data) inside guest memory, a write followed by a read
-/// returns the data, the host mapping holds exactly it, and no other guest byte changed.
-fn run_property(host: &Host, ctx: &CaseContext, id: &str, path: Path) -> Step<CaseReport> {
-    let env = Env::new(host)?;
-    let mut c = Checker::new();
-    let max = (env.max.max(1) as u64).min(SLOT) as u32;
-    let cases = ctx.proptest_cases.unwrap_or(DEFAULT_PROPTEST_CASES);
-    let config = Config {
-        max_shrink_iters: 4096,
-        ..fixtures::models::property_config(cases)
-    };
-    let mut runner = fixtures::models::seeded_runner(config, ctx.seed, id);
-    // Independent components shrink well; a range running past the slot end is moved down.
-    let strategy = (0..SLOT, 1..=max, any::<u64>());
-    // What guest memory must hold: the fixture pattern plus every successful write so far.
-    let shadow = std::cell::RefCell::new(env.mem.as_slice().to_vec());
-    let cross = path == Path::Absolute || env.ext & KVM_S390_MEMOP_EXTENSION_CAP_BASE as i64 != 0;
-    let result = runner.run(&strategy, |(gaddr, size, data_seed)| {
-        let gaddr = clamp(gaddr, size);
-        let r = round_trip(
-            &env,
-            path,
-            cross,
-            gaddr,
-            size,
-            data_seed,
-            &mut shadow.borrow_mut(),
-        );
-        if r.is_err() {
-            // Keep the model in step with what the kernel did, so shrinking judges each input
-            // on its own.
-            shadow.borrow_mut().copy_from_slice(env.mem.as_slice());
-        }
-        r.map_err(TestCaseError::fail)
-    });
-    let rerun = harness::rerun::command(&format!("{SUITE}::{id}"));
-    match result {
-        Ok(()) => {
-            c.ensure(true, String::new)?;
-            c.note(format!("{cases} random write/read round trips (sizes 1..={max}), seed {}", ctx.seed));
-            c.pass()
-        }
-        Err(TestError::Fail(why, (gaddr, size, data_seed))) => Err(CaseReport::fail(format!(
-            "round trip failed; minimal input after shrinking: gaddr {:#x}, size {size}, data seed {data_seed:#x}: {why}",
-            clamp(gaddr, size)
-        ))
-        .with_details(vec![format!("proptest seed: {}", ctx.seed), format!("rerun: {rerun}")])),
-        Err(TestError::Abort(why)) => Err(CaseReport::error(format!("property aborted: {why} (rerun: {rerun})"))),
-    }
-}
-
 /// The generated start address, moved down so [gaddr, gaddr + size) stays inside the slot.
 fn clamp(gaddr: u64, size: u32) -> u64 {
     gaddr.min(SLOT - u64::from(size))
 }
 
-fn round_trip(
-    env: &Env,
-    path: Path,
-    cross: bool,
-    gaddr: u64,
-    size: u32,
-    data_seed: u64,
-    shadow: &mut [u8],
-) -> Result<(), String> {
-    let data = random_bytes(data_seed, size as usize);
-    let (on, wop, rop, other_on, other_rop) = match path {
-        Path::Logical => (On::Vcpu, WRITE, READ, On::Vm, ABS_READ),
-        Path::Absolute => (On::Vm, ABS_WRITE, ABS_READ, On::Vcpu, READ),
+/// Property: for random (gaddr, size, data) inside guest memory, a write through `path`
+/// followed by a read returns the data, the host mapping holds exactly it, and no other guest
+/// byte changed; the other path reads the same bytes where the VM fd has MEM_OP.
+fn round_trips(host: &Arc<Host>, ctx: &CaseContext, p: &Property, path: Path) -> Step<CaseReport> {
+    let max = (host.cap(KVM_CAP_S390_MEM_OP).max(1) as u64).min(SLOT) as u32;
+    let vm_fd_ops =
+        host.cap(KVM_CAP_S390_MEM_OP_EXTENSION) & KVM_S390_MEMOP_EXTENSION_CAP_BASE as i64 != 0;
+    let cross = path == Path::Absolute || vm_fd_ops;
+    let other = match path {
+        Path::Logical => Path::Absolute,
+        Path::Absolute => Path::Logical,
     };
-    let w = KvmS390MemOp {
-        gaddr,
-        flags: 0,
-        size,
-        op: wop,
-        buf: data.as_ptr() as u64,
-        reserved: [0; 32],
+    // Independent components shrink well; a range running past the slot end is moved down.
+    let inputs = (0..SLOT, 1..=max, any::<u64>()).prop_map(move |(gaddr, size, data_seed)| {
+        let gaddr = clamp(gaddr, size);
+        let data = random_bytes(data_seed, size as usize);
+        let mut ops = vec![
+            MemOp::Write { path, gaddr, data },
+            MemOp::Read {
+                path,
+                gaddr,
+                len: size,
+            },
+        ];
+        if cross {
+            ops.push(MemOp::Read {
+                path: other,
+                gaddr,
+                len: size,
+            });
+        }
+        Generated::new(ops)
+    });
+    let start = || {
+        let env = Env::new(host).map_err(|r| r.summary)?;
+        let memory = GuestMemoryModel::new(env.mem.as_slice().to_vec());
+        Ok((env, memory))
     };
-    let r = env.mem_op(on, &w);
-    if r != Ok(0) {
-        return Err(format!(
-            "{} returned {}, expected 0",
-            what(&w, on),
-            Outcome::from(r)
-        ));
-    }
-    shadow[gaddr as usize..gaddr as usize + data.len()].copy_from_slice(&data);
-    let mem = env.mem.as_slice();
-    if let Some(i) = mem.iter().zip(shadow.iter()).position(|(a, b)| a != b) {
-        let inside = (gaddr..gaddr + u64::from(size)).contains(&(i as u64));
-        return Err(format!(
-            "after {}: host mapping at {i:#x} holds {:#04x}, expected {:#04x} ({})",
-            what(&w, on),
-            mem[i],
-            shadow[i],
-            if inside {
-                "a written byte"
-            } else {
-                "outside the written range"
+    let result = fixtures::models::check(&p.config(ctx), &inputs, start);
+    let facts = format!(
+        "random write/read round trips inside slot 0 (sizes 1..={max}){}",
+        if cross {
+            ", each read back through both fds"
+        } else {
+            ""
+        }
+    );
+    p.report(ctx, vec![facts], result)
+}
+
+/// The kernel answers the properties' MEM_OPs: a write reports the whole host mapping of guest
+/// memory, a read the bytes it read.
+impl SystemUnderTest for Env {
+    type Op = MemOp;
+    type Answer = MemAnswer;
+    fn apply(&mut self, op: &MemOp) -> MemAnswer {
+        let (on, code, gaddr, size, buf) = match op {
+            MemOp::Write { path, gaddr, data } => {
+                let (on, code) = match path {
+                    Path::Logical => (On::Vcpu, WRITE),
+                    Path::Absolute => (On::Vm, ABS_WRITE),
+                };
+                (on, code, *gaddr, data.len() as u32, data.as_ptr() as u64)
             }
-        ));
-    }
-    let mut reads = vec![(on, rop)];
-    if cross {
-        reads.push((other_on, other_rop));
-    }
-    for (on, rop) in reads {
-        let rd = KvmS390MemOp {
-            op: rop,
-            buf: env.ubuf.addr(),
-            ..w
+            MemOp::Read { path, gaddr, len } => {
+                let (on, code) = match path {
+                    Path::Logical => (On::Vcpu, READ),
+                    Path::Absolute => (On::Vm, ABS_READ),
+                };
+                (on, code, *gaddr, *len, self.ubuf.addr())
+            }
         };
-        let r = env.mem_op(on, &rd);
-        if r != Ok(0) {
-            return Err(format!(
-                "{} returned {}, expected 0",
-                what(&rd, on),
-                Outcome::from(r)
-            ));
-        }
-        let got = &env.ubuf.as_slice()[..data.len()];
-        if let Some(i) = got.iter().zip(&data).position(|(a, b)| a != b) {
-            return Err(format!(
-                "{} returned {:#04x} at byte {i} (gaddr {:#x}); written was {:#04x}",
-                what(&rd, on),
-                got[i],
-                gaddr + i as u64,
-                data[i]
-            ));
-        }
+        let m = KvmS390MemOp {
+            gaddr,
+            flags: 0,
+            size,
+            op: code,
+            buf,
+            reserved: [0; 32],
+        };
+        let result = self.mem_op(on, &m);
+        let bytes = match op {
+            MemOp::Write { .. } => self.mem.as_slice().to_vec(),
+            MemOp::Read { .. } => self.ubuf.as_slice()[..size as usize].to_vec(),
+        };
+        MemAnswer { result, bytes }
     }
-    Ok(())
 }

@@ -21,24 +21,25 @@
 //! read back ends the case as "setup failed", naming that row.
 
 use crate::rows::{
-    alt, cap, classic_gmap, fixture_error, regression, table_cases, Checker, Host, KnownBug, Need,
-    Seed, Step,
+    alt, cap, classic_gmap, fixture_error, regression, Checker, Fixture, GetOrSet, Host, KnownBug,
+    Need, Property, Ptr, Seed, Step,
 };
+use crate::rows::{bad_argument_cases, capability_absent, Target};
 use fixtures::memory::{GuestMemory, Inaccessible};
-use fixtures::models::s390_skeys::{self as model, Behaviour, SkeysModel, SkeysOp};
-use fixtures::raw::ioctl::{
-    check_extension, s390_get_skeys, s390_set_skeys, set_user_memory_region,
-};
+use fixtures::models::s390_skeys::{self as model, short, Behaviour, SkeysAnswer, SkeysOp};
+use fixtures::models::{Generated, SystemUnderTest};
+use fixtures::raw::ioctl::{s390_get_skeys, s390_set_skeys, set_user_memory_region};
+use fixtures::raw::ioctl::{KVM_S390_GET_SKEYS, KVM_S390_SET_SKEYS};
 use fixtures::raw::uapi::*;
 use fixtures::raw::{Backend, SysResult};
 use fixtures::vm::Vm;
 use harness::{CaseContext, CaseReport, Expected, Outcome};
 use nix::errno::Errno::{EFAULT, EINVAL, ENOTTY};
 use proptest::strategy::Strategy;
-use proptest::test_runner::{TestCaseError, TestError};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::rc::Rc;
 use std::sync::Arc;
 
 pub const SUITE: &str = "s390_skeys";
@@ -63,7 +64,7 @@ const MAX: u64 = KVM_S390_SKEYS_MAX;
 const GET: &str = "KVM_S390_GET_SKEYS on the VM fd";
 const SET: &str = "KVM_S390_SET_SKEYS on the VM fd";
 
-const R1_HINT: &str = "GET/SET_SKEYS returned PGM_ADDRESSING (5) for a gfn outside every memslot after \"KVM: s390: Switch to new gmap\" (e38c884df921); fixed by 'KVM: s390: Return -EFAULT instead of PGM_ADDRESSING' (2026-07)";
+const R1_HINT: &str = model::R1_HINT;
 const D1: &str = "D1: api.txt (before the Nov 2021 doc fix) names KVM_S390_GET_KEYS_NONE and KVM_S390_SKEYS_ALLOC_MAX; the uapi constants are KVM_S390_GET_SKEYS_NONE = 1 and KVM_S390_SKEYS_MAX = 1048576";
 const D2: &str = "D2: api.txt says count 0 or > KVM_S390_SKEYS_MAX gives EINVAL; GET returns KVM_S390_GET_SKEYS_NONE (1) before it checks count when the guest does not use storage keys";
 const D3: &str = "D3: api.txt says \"architecturally invalid\" keys give EINVAL; only bit 0x01 is checked, keys are switched on even when SET fails, classic-gmap kernels apply the keys before the failing index and check the memslot before the key";
@@ -88,40 +89,26 @@ pub enum Layout {
     Max,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Get,
-    Set,
-}
-
-/// The key buffer a call passes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Buf {
-    /// A mapped buffer of min(count, MAX + 1) bytes: SET keys, or SENTINEL for GET.
-    Mapped,
-    Inaccessible,
-    Null,
-}
-
 #[derive(Debug, Clone)]
 pub struct Call {
-    pub op: Op,
+    pub op: GetOrSet,
     pub start_gfn: u64,
     pub count: u64,
     /// SET: the keys, repeated to fill `count` bytes.
     pub keys: Vec<u8>,
-    pub buf: Buf,
+    /// The key buffer; mapped: min(count, MAX + 1) bytes, the SET keys or, for GET, SENTINEL.
+    pub buf: Ptr,
     pub flags: u32,
     pub reserved: [u32; 9],
 }
 
 pub fn get(start_gfn: u64, count: u64) -> Call {
     Call {
-        op: Op::Get,
+        op: GetOrSet::Get,
         start_gfn,
         count,
         keys: vec![],
-        buf: Buf::Mapped,
+        buf: Ptr::Mapped,
         flags: 0,
         reserved: [0; 9],
     }
@@ -129,11 +116,11 @@ pub fn get(start_gfn: u64, count: u64) -> Call {
 
 pub fn set(start_gfn: u64, keys: &[u8]) -> Call {
     Call {
-        op: Op::Set,
+        op: GetOrSet::Set,
         start_gfn,
         count: keys.len() as u64,
         keys: keys.to_vec(),
-        buf: Buf::Mapped,
+        buf: Ptr::Mapped,
         flags: 0,
         reserved: [0; 9],
     }
@@ -148,7 +135,7 @@ impl Call {
         self.flags = f;
         self
     }
-    fn buf(mut self, b: Buf) -> Self {
+    fn buf(mut self, b: Ptr) -> Self {
         self.buf = b;
         self
     }
@@ -158,15 +145,15 @@ impl Call {
     }
     fn what(&self) -> &'static str {
         match self.op {
-            Op::Get => GET,
-            Op::Set => SET,
+            GetOrSet::Get => GET,
+            GetOrSet::Set => SET,
         }
     }
 }
 
 /// What a row's checks work with.
-pub struct Env<'h> {
-    pub host: &'h Host,
+pub struct Env {
+    pub host: Arc<Host>,
     pub vm: Vm,
     pub _backing: Option<GuestMemory>,
     /// The buffer of the call under test (GET: what the kernel wrote into it).
@@ -179,13 +166,13 @@ pub struct Env<'h> {
     faulted: RefCell<BTreeSet<u64>>,
 }
 
-impl Env<'_> {
-    fn new(host: &Host, layout: Layout) -> Step<Env<'_>> {
+impl Env {
+    fn new(host: &Arc<Host>, layout: Layout) -> Step<Env> {
         let vm = Vm::new().map_err(fixture_error)?;
         let inaccessible = Inaccessible::new().map_err(fixture_error)?;
         let addr = inaccessible.addr();
         let mut env = Env {
-            host,
+            host: Arc::clone(host),
             vm,
             _backing: None,
             buf: None,
@@ -240,31 +227,31 @@ impl Env<'_> {
     /// Issue a call; a mapped buffer is kept in `self.buf` for the checks after it.
     fn issue(&mut self, call: &Call) -> Step<(KvmS390Skeys, SysResult)> {
         let addr = match call.buf {
-            Buf::Mapped => {
+            Ptr::Mapped => {
                 // Never more than MAX + 1 bytes: larger counts are refused before the buffer.
                 let len = call.count.clamp(1, MAX + 1) as usize;
                 let mut mem = GuestMemory::new(len).map_err(fixture_error)?;
                 let bytes = mem.as_mut_slice();
                 match call.op {
-                    Op::Get => bytes.fill(SENTINEL),
-                    Op::Set if !call.keys.is_empty() => {
+                    GetOrSet::Get => bytes.fill(SENTINEL),
+                    GetOrSet::Set if !call.keys.is_empty() => {
                         for (b, k) in bytes.iter_mut().zip(call.keys.iter().cycle()) {
                             *b = *k;
                         }
                     }
-                    Op::Set => {}
+                    GetOrSet::Set => {}
                 }
                 let a = mem.addr();
                 self.buf = Some(mem);
                 a
             }
-            Buf::Inaccessible => self.inaccessible,
-            Buf::Null => 0,
+            Ptr::Inaccessible => self.inaccessible,
+            Ptr::Null => 0,
         };
         let s = self.skeys(call, addr);
         let r = match call.op {
-            Op::Get => s390_get_skeys(self.vm.k, self.vm.fd, &s),
-            Op::Set => s390_set_skeys(self.vm.k, self.vm.fd, &s),
+            GetOrSet::Get => s390_get_skeys(self.vm.k, self.vm.fd, &s),
+            GetOrSet::Set => s390_set_skeys(self.vm.k, self.vm.fd, &s),
         };
         Ok((s, r))
     }
@@ -367,89 +354,113 @@ impl Env<'_> {
     }
 }
 
-type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
+/// What a row plants before its call.
+#[derive(Debug, Clone)]
+pub enum Given {
+    /// Fault in the 1 MiB segment of this gfn (`Env::fault_in`; switches keys on), for a call
+    /// that SETs keys there and reads them back.
+    FaultIn(u64),
+    /// SET these keys from this gfn; they must succeed and read back.
+    Keys(u64, Vec<u8>),
+}
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
+/// The VM a row runs in.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup {
     pub layout: Layout,
-    /// SETs (start gfn, keys) that must succeed, and read back, before the call.
-    pub given: Vec<(u64, Vec<u8>)>,
-    /// Segments (any gfn in them) to fault in before the call, for a call that SETs keys there
-    /// and reads them back (`Env::fault_in`; switches keys on).
-    pub fault_in: Vec<u64>,
-    pub call: Option<Call>,
-    pub expect: Expected,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
     /// Host memory the call may make the kernel allocate on a live host (bytes).
     pub host_memory: u64,
 }
 
-fn row(id: impl Into<String>, call: Call, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: vec![cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
-        layout: Layout::Standard,
-        given: vec![],
-        fault_in: vec![],
-        call: Some(call),
-        expect: expect.into(),
-        doc: None,
-        then: None,
-        host_memory: 0,
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            layout: Layout::Empty,
+            host_memory: 0,
+        }
     }
 }
 
-/// A row whose whole body is its `then` check.
+impl Fixture for Env {
+    type Given = Given;
+    type Call = Call;
+    type Setup = Setup;
+
+    fn open(host: &Arc<Host>, ctx: &CaseContext, row: &Row, _: &Expected) -> Step<Env> {
+        isolated(host, ctx)?;
+        if let Some(reason) = memory_short(host, row.setup.host_memory) {
+            return Err(CaseReport::skip(reason));
+        }
+        if let Some(reason) = limit_too_low(row.setup.layout) {
+            return Err(CaseReport::skip(reason));
+        }
+        Env::new(host, row.setup.layout)
+    }
+
+    /// The segments first, then the plants (whatever order the row lists them in).
+    fn given(&mut self, given: &[Given], c: &mut Checker) -> Step<()> {
+        for g in given {
+            if let Given::FaultIn(gfn) = g {
+                self.fault_in(c, *gfn)?;
+            }
+        }
+        for g in given {
+            if let Given::Keys(start, keys) = g {
+                self.plant(c, *start, keys)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, call: &Call, expected: Expected, c: &mut Checker) -> Step<()> {
+        let (s, r) = self.issue(call)?;
+        c.call(call.what(), &s, expected, r).map(drop)
+    }
+
+    fn expected_here(host: &Host, expected: Expected) -> Expected {
+        for_this_kernel(host, &expected)
+    }
+}
+
+type Row = crate::rows::Row<Env>;
+
+/// A row of the suite: needs KVM_CAP_S390_SKEYS, runs in the standard layout.
+#[track_caller]
+fn row(id: impl Into<String>, call: Call, expect: impl Into<Expected>) -> Row {
+    Row::new(id, call, expect)
+        .needs(&[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")])
+        .layout(Layout::Standard)
+}
+
+/// A row whose whole body is its check, in a VM without memslots unless it says otherwise.
+#[track_caller]
 fn custom(
     id: impl Into<String>,
     needs: &[Need],
-    then: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static,
+    check: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static,
 ) -> Row {
-    Row {
-        id: id.into(),
-        needs: needs.to_vec(),
-        layout: Layout::Empty,
-        given: vec![],
-        fault_in: vec![],
-        call: None,
-        expect: Expected::ok(),
-        doc: None,
-        then: Some(Arc::new(then)),
-        host_memory: 0,
-    }
+    Row::check(id, check).needs(needs)
 }
 
 impl Row {
     /// Keys are in use before the call (a SET of key 0 at gfn 0).
     fn keys_on(self) -> Self {
-        self.given(0, &[0])
+        self.planted(0, &[0])
     }
-    fn given(mut self, start: u64, keys: &[u8]) -> Self {
-        self.given.push((start, keys.to_vec()));
-        self
+    fn planted(self, start: u64, keys: &[u8]) -> Self {
+        self.given(&[Given::Keys(start, keys.to_vec())])
     }
     /// The call under test SETs keys at `gfn` and the row reads them back: fault the segment in
     /// first, so the classic gmap's drop (checked by its own row) stays out of this one.
-    fn faulted_in(mut self, gfn: u64) -> Self {
-        self.fault_in.push(gfn);
-        self
+    fn faulted_in(self, gfn: u64) -> Self {
+        self.given(&[Given::FaultIn(gfn)])
     }
     fn layout(mut self, l: Layout) -> Self {
-        self.layout = l;
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
-    fn then(mut self, t: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static) -> Self {
-        self.then = Some(Arc::new(t));
+        self.setup.layout = l;
         self
     }
     fn host_memory(mut self, bytes: u64) -> Self {
-        self.host_memory = bytes;
+        self.setup.host_memory = bytes;
         self
     }
 }
@@ -466,104 +477,40 @@ fn unmapped() -> Expected {
 }
 
 /// The whole table.
+#[rustfmt::skip]
 pub fn rows() -> Vec<Row> {
     let mut rows = vec![
         // ---- keys never used: KVM_S390_GET_SKEYS_NONE, before the count check (D2) ----
-        row("none::get_returns_none", get(0, 1), NONE)
-            .then(buffer_untouched)
-            .doc(D1),
+        row("none::get_returns_none", get(0, 1), NONE).then(buffer_untouched).doc(D1),
         row("none::get_count_0", get(0, 0), NONE).doc(D2),
         row("none::get_count_2_40", get(0, 1 << 40), NONE).doc(D2),
         row("none::get_count_max_plus_one", get(0, MAX + 1), NONE).doc(D2),
         row("none::get_outside_memslots", get(BEYOND, 4), NONE),
         row("none::get_without_memslots", get(0, 1), NONE).layout(Layout::Empty),
-        row(
-            "none::get_inaccessible_buffer",
-            get(0, 1).buf(Buf::Inaccessible),
-            NONE,
-        ),
-        row("none::get_null_buffer", get(0, 1).buf(Buf::Null), NONE),
+        row("none::get_inaccessible_buffer", get(0, 1).buf(Ptr::Inaccessible), NONE),
+        row("none::get_null_buffer", get(0, 1).buf(Ptr::Null), NONE),
         row("none::get_flags_checked_first", get(0, 1).flags(1), EINVAL),
         // ---- SET switches keys on, even when it fails after the copy ----
         row("enable::set_switches_keys_on", set(0, &[0x10]), OK).then(keys_on),
-        row(
-            "enable::failed_set_invalid_key_switches_keys_on",
-            set(0, &[0x11]),
-            EINVAL,
-        )
-        .then(keys_on)
-        .doc(D3),
-        row(
-            "enable::failed_set_outside_memslots_switches_keys_on",
-            set(BEYOND, &[0x10]),
-            unmapped(),
-        )
-        .then(keys_on)
-        .doc(D11),
-        row(
-            "enable::failed_set_count_0_leaves_keys_off",
-            set(0, &[0x10]).count(0),
-            EINVAL,
-        )
-        .then(keys_off),
-        row(
-            "enable::failed_set_flags_leaves_keys_off",
-            set(0, &[0x10]).flags(1),
-            EINVAL,
-        )
-        .then(keys_off),
-        row(
-            "enable::failed_set_bad_buffer_leaves_keys_off",
-            set(0, &[0x10]).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .then(keys_off),
-        row(
-            "enable::set_on_vm_without_memslots_switches_keys_on",
-            set(0, &[0x10]),
-            unmapped(),
-        )
-        .layout(Layout::Empty)
-        .then(|env, c| {
-            // No memslot to read from: keys on shows as the memslot error instead of NONE.
-            let (s, r, _) = env.read(0, 1);
-            c.call(
-                "GET_SKEYS afterwards (keys on: the gfn check is reached)",
-                &s,
-                unmapped(),
-                r,
-            )
-            .map(drop)
-        }),
+        row("enable::failed_set_invalid_key_switches_keys_on", set(0, &[0x11]), EINVAL).then(keys_on).doc(D3),
+        row("enable::failed_set_outside_memslots_switches_keys_on", set(BEYOND, &[0x10]), unmapped()).then(keys_on).doc(D11),
+        row("enable::failed_set_count_0_leaves_keys_off", set(0, &[0x10]).count(0), EINVAL).then(keys_off),
+        row("enable::failed_set_flags_leaves_keys_off", set(0, &[0x10]).flags(1), EINVAL).then(keys_off),
+        row("enable::failed_set_bad_buffer_leaves_keys_off", set(0, &[0x10]).buf(Ptr::Inaccessible), EFAULT).then(keys_off),
+        row("enable::set_on_vm_without_memslots_switches_keys_on", set(0, &[0x10]), unmapped()).layout(Layout::Empty).then(keys_on_without_memslots),
         // ---- count ----
         row("count::set_0", set(0, &[0]).count(0), EINVAL),
-        row(
-            "count::set_max_plus_one",
-            set(0, &[0]).count(MAX + 1),
-            EINVAL,
-        )
-        .then(keys_off),
+        row("count::set_max_plus_one", set(0, &[0]).count(MAX + 1), EINVAL).then(keys_off),
         row("count::set_2_40", set(0, &[0]).count(1 << 40), EINVAL),
         row("count::set_u64_max", set(0, &[0]).count(u64::MAX), EINVAL),
-        row("count::get_0_with_keys_on", get(0, 0), EINVAL)
-            .keys_on()
-            .doc(D2),
-        row(
-            "count::get_max_plus_one_with_keys_on",
-            get(0, MAX + 1),
-            EINVAL,
-        )
-        .keys_on(),
+        row("count::get_0_with_keys_on", get(0, 0), EINVAL).keys_on().doc(D2),
+        row("count::get_max_plus_one_with_keys_on", get(0, MAX + 1), EINVAL).keys_on(),
         row("count::get_2_40_with_keys_on", get(0, 1 << 40), EINVAL).keys_on(),
-        row("count::set_1", set(7, &[0x20]), OK)
-            .faulted_in(7)
-            .then(reads_back(7, &[0x20])),
-        row("count::get_1", get(7, 1), OK)
-            .given(7, &[0x30])
-            .then(buffer_is(&[0x30])),
+        row("count::set_1", set(7, &[0x20]), OK).faulted_in(7).then(reads_back(7, &[0x20])),
+        row("count::get_1", get(7, 1), OK).planted(7, &[0x30]).then(buffer_is(&[0x30])),
         row("count::get_max", get(0, MAX), OK)
             .layout(Layout::Max)
-            .given(MAX - 1, &[0x40])
+            .planted(MAX - 1, &[0x40])
             .then(|env, c| {
                 let b = env.buf.as_ref().expect("mapped").as_slice();
                 let last = b[MAX as usize - 1];
@@ -592,257 +539,67 @@ pub fn rows() -> Vec<Row> {
         row("flags::get_bit_0", get(0, 1).flags(1), EINVAL).keys_on(),
         row("flags::get_bit_31", get(0, 1).flags(1 << 31), EINVAL).keys_on(),
         row("flags::get_all", get(0, 1).flags(u32::MAX), EINVAL).keys_on(),
-        row(
-            "reserved::set_garbage_accepted",
-            set(3, &[0x38]).reserved([u32::MAX; 9]),
-            OK,
-        )
-        .faulted_in(3)
-        .then(reads_back(3, &[0x38])),
-        row(
-            "reserved::get_garbage_accepted",
-            get(3, 1).reserved([0xdead_beef; 9]),
-            OK,
-        )
-        .given(3, &[0x48])
-        .then(buffer_is(&[0x48])),
-        row(
-            "reserved::get_garbage_none",
-            get(0, 1).reserved([u32::MAX; 9]),
-            NONE,
-        ),
+        row("reserved::set_garbage_accepted", set(3, &[0x38]).reserved([u32::MAX; 9]), OK).faulted_in(3).then(reads_back(3, &[0x38])),
+        row("reserved::get_garbage_accepted", get(3, 1).reserved([0xdead_beef; 9]), OK).planted(3, &[0x48]).then(buffer_is(&[0x48])),
+        row("reserved::get_garbage_none", get(0, 1).reserved([u32::MAX; 9]), NONE),
         // ---- the key buffer ----
-        row(
-            "buffer::set_inaccessible",
-            set(0, &[0]).buf(Buf::Inaccessible),
-            EFAULT,
-        ),
-        row("buffer::set_null", set(0, &[0]).buf(Buf::Null), EFAULT),
-        row(
-            "buffer::get_inaccessible",
-            get(0, 1).buf(Buf::Inaccessible),
-            EFAULT,
-        )
-        .keys_on(),
-        row("buffer::get_null", get(0, 1).buf(Buf::Null), EFAULT).keys_on(),
+        row("buffer::set_inaccessible", set(0, &[0]).buf(Ptr::Inaccessible), EFAULT),
+        row("buffer::set_null", set(0, &[0]).buf(Ptr::Null), EFAULT),
+        row("buffer::get_inaccessible", get(0, 1).buf(Ptr::Inaccessible), EFAULT).keys_on(),
+        row("buffer::get_null", get(0, 1).buf(Ptr::Null), EFAULT).keys_on(),
         // ---- gfns outside every memslot (R1, D11) ----
-        row("unmapped::get_beyond_last_slot", get(BEYOND, 1), unmapped())
-            .keys_on()
-            .then(buffer_untouched)
-            .doc(D11),
-        row("unmapped::get_in_gap", get(GAP, 1), unmapped())
-            .keys_on()
-            .then(buffer_untouched),
+        row("unmapped::get_beyond_last_slot", get(BEYOND, 1), unmapped()).keys_on().then(buffer_untouched).doc(D11),
+        row("unmapped::get_in_gap", get(GAP, 1), unmapped()).keys_on().then(buffer_untouched),
         row("unmapped::get_far_away", get(1 << 40, 1), unmapped()).keys_on(),
-        row(
-            "unmapped::get_crossing_slot_end",
-            get(SLOT_A.end - 2, 4),
-            unmapped(),
-        )
-        .keys_on()
-        .given(SLOT_A.end - 2, &[0x10, 0x20])
-        .then(buffer_untouched),
-        row(
-            "unmapped::get_crossing_into_next_slot",
-            get(SLOT_B.start - 1, 2),
-            unmapped(),
-        )
-        .keys_on()
-        .then(buffer_untouched),
-        row(
-            "unmapped::get_crossing_last_slot_end",
-            get(SLOT_B.end - 1, 2),
-            unmapped(),
-        )
-        .keys_on(),
-        row(
-            "unmapped::set_beyond_last_slot",
-            set(BEYOND, &[0x10]),
-            unmapped(),
-        )
-        .doc(D11),
+        row("unmapped::get_crossing_slot_end", get(SLOT_A.end - 2, 4), unmapped()).keys_on().planted(SLOT_A.end - 2, &[0x10, 0x20]).then(buffer_untouched),
+        row("unmapped::get_crossing_into_next_slot", get(SLOT_B.start - 1, 2), unmapped()).keys_on().then(buffer_untouched),
+        row("unmapped::get_crossing_last_slot_end", get(SLOT_B.end - 1, 2), unmapped()).keys_on(),
+        row("unmapped::set_beyond_last_slot", set(BEYOND, &[0x10]), unmapped()).doc(D11),
         row("unmapped::set_in_gap", set(GAP, &[0x10]), unmapped()),
         row("unmapped::set_far_away", set(1 << 40, &[0x10]), unmapped()),
-        row(
-            "unmapped::set_crossing_slot_end",
-            set(SLOT_A.end - 2, &[0x10, 0x20, 0x30, 0x40]),
-            unmapped(),
-        )
+        row("unmapped::set_crossing_slot_end", set(SLOT_A.end - 2, &[0x10, 0x20, 0x30, 0x40]), unmapped())
         // Both code states set the keys before the first unmapped gfn.
         .faulted_in(SLOT_A.end - 2)
         .then(reads_back(SLOT_A.end - 2, &[0x10, 0x20])),
-        row(
-            "unmapped::set_crossing_into_next_slot",
-            set(SLOT_B.start - 1, &[0x10, 0x20]),
-            unmapped(),
-        )
-        .then(reads_back(SLOT_B.start, &[0])),
-        row(
-            "unmapped::set_start_gfn_wraps",
-            set(u64::MAX, &[0x10, 0x20]),
-            unmapped(),
-        )
-        .then(reads_back(0, &[0])),
+        row("unmapped::set_crossing_into_next_slot", set(SLOT_B.start - 1, &[0x10, 0x20]), unmapped()).then(reads_back(SLOT_B.start, &[0])),
+        row("unmapped::set_start_gfn_wraps", set(u64::MAX, &[0x10, 0x20]), unmapped()).then(reads_back(0, &[0])),
         // ---- key values ----
-        row("key::accepts_every_even_value", set(0, &even_keys()), OK)
-            .faulted_in(0)
-            .then(reads_back(0, &even_keys())),
-        row("key::accepts_access_control_bits", set(9, &[0xf0]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0xf0])),
-        row("key::accepts_fetch_protection_bit", set(9, &[0x08]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0x08])),
-        row("key::accepts_reference_bit", set(9, &[0x04]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0x04])),
-        row("key::accepts_change_bit", set(9, &[0x02]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0x02])),
-        row("key::accepts_all_defined_bits", set(9, &[0xfe]), OK)
-            .faulted_in(9)
-            .then(reads_back(9, &[0xfe])),
-        row("key::untouched_frames_read_0", get(SLOT_B.start, 256), OK)
-            .keys_on()
-            .then(buffer_is(&[0; 256])),
-        row("key::rejects_reserved_bit_alone", set(5, &[0x01]), EINVAL)
-            .given(5, &[0x30])
-            .then(reads_back(5, &[0x30]))
-            .doc(D3),
-        row("key::rejects_all_bits", set(5, &[0xff]), EINVAL)
-            .given(5, &[0x30])
-            .then(reads_back(5, &[0x30])),
-        row(
-            "key::rejects_access_control_with_reserved",
-            set(5, &[0xf1]),
-            EINVAL,
-        )
-        .given(5, &[0x30])
-        .then(reads_back(5, &[0x30])),
-        row(
-            "key::rejects_fetch_protection_with_reserved",
-            set(5, &[0x09]),
-            EINVAL,
-        )
-        .given(5, &[0x30])
-        .then(reads_back(5, &[0x30])),
-        row(
-            "key::rejects_reference_change_with_reserved",
-            set(5, &[0x07]),
-            EINVAL,
-        )
-        .given(5, &[0x30])
-        .then(reads_back(5, &[0x30])),
-        row("key::rejects_every_odd_value", set(5, &[0x03]), EINVAL)
-            .given(5, &[0x30])
-            .then(every_odd_key_rejected),
-        row(
-            "key::invalid_key_mid_buffer",
-            set(0, &[0x10, 0x20, 0x31, 0x40]),
-            EINVAL,
-        )
-        .keys_on()
-        .faulted_in(0)
-        .then(partial_application)
-        .doc(D3),
-        row(
-            "key::invalid_key_outside_memslots",
-            set(GAP, &[0x01]),
-            // No R1 here: the rewrite validates every key before it looks at an address.
-            Expected::OneOf(vec![
-                alt(EFAULT, Behaviour::Old.because()),
-                alt(EINVAL, Behaviour::New.because()),
-            ]),
-        )
-        .then(keys_on)
-        .doc(D3),
-        row(
-            "key::invalid_key_after_unmapped_gfn",
-            set(SLOT_A.end - 1, &[0x10, 0x20, 0x21]),
-            // No R1 here: the rewrite validates every key before it looks at an address.
-            Expected::OneOf(vec![
-                alt(EFAULT, Behaviour::Old.because()),
-                alt(EINVAL, Behaviour::New.because()),
-            ]),
-        )
-        .faulted_in(SLOT_A.end - 1)
-        .then(|env, c| {
-            // Classic gmap set the first key before it hit the unmapped gfn; new gmap set none.
-            alternatives(
-                env,
-                c,
-                SLOT_A.end - 1,
-                &[(&[0x10], Behaviour::Old), (&[0x00], Behaviour::New)],
-            )
-        }),
+        row("key::accepts_every_even_value", set(0, &even_keys()), OK).faulted_in(0).then(reads_back(0, &even_keys())),
+        row("key::accepts_access_control_bits", set(9, &[0xf0]), OK).faulted_in(9).then(reads_back(9, &[0xf0])),
+        row("key::accepts_fetch_protection_bit", set(9, &[0x08]), OK).faulted_in(9).then(reads_back(9, &[0x08])),
+        row("key::accepts_reference_bit", set(9, &[0x04]), OK).faulted_in(9).then(reads_back(9, &[0x04])),
+        row("key::accepts_change_bit", set(9, &[0x02]), OK).faulted_in(9).then(reads_back(9, &[0x02])),
+        row("key::accepts_all_defined_bits", set(9, &[0xfe]), OK).faulted_in(9).then(reads_back(9, &[0xfe])),
+        row("key::untouched_frames_read_0", get(SLOT_B.start, 256), OK).keys_on().then(buffer_is(&[0; 256])),
+        row("key::rejects_reserved_bit_alone", set(5, &[0x01]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])).doc(D3),
+        row("key::rejects_all_bits", set(5, &[0xff]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])),
+        row("key::rejects_access_control_with_reserved", set(5, &[0xf1]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])),
+        row("key::rejects_fetch_protection_with_reserved", set(5, &[0x09]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])),
+        row("key::rejects_reference_change_with_reserved", set(5, &[0x07]), EINVAL).planted(5, &[0x30]).then(reads_back(5, &[0x30])),
+        row("key::rejects_every_odd_value", set(5, &[0x03]), EINVAL).planted(5, &[0x30]).then(every_odd_key_rejected),
+        row("key::invalid_key_mid_buffer", set(0, &[0x10, 0x20, 0x31, 0x40]), EINVAL).keys_on().faulted_in(0).then(partial_application).doc(D3),
+        // No R1 here: the rewrite validates every key before it looks at an address.
+        row("key::invalid_key_outside_memslots", set(GAP, &[0x01]), old_or_new(EFAULT, EINVAL)).then(keys_on).doc(D3),
+        // No R1 here: the rewrite validates every key before it looks at an address.
+        row("key::invalid_key_after_unmapped_gfn", set(SLOT_A.end - 1, &[0x10, 0x20, 0x21]), old_or_new(EFAULT, EINVAL)).faulted_in(SLOT_A.end - 1).then(first_key_set_before_unmapped_gfn),
     ];
     // ---- KVM_S390_KEYOP does not switch keys on (§4.2-3, §4.7; keyop.c asserts it) ----
-    rows.push(
-        custom(
-            "enable::keyop_does_not_switch_keys_on",
-            &[
-                cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS"),
-                cap(KVM_CAP_S390_KEYOP, "KVM_CAP_S390_KEYOP"),
-            ],
-            |env, c| {
-                let mut op = KvmS390Keyop {
-                    guest_addr: 0x1000,
-                    key: 0x10,
-                    operation: KVM_S390_KEYOP_SSKE,
-                    pad: [0; 6],
-                };
-                let r = fixtures::raw::ioctl::s390_keyop(env.vm.k, env.vm.fd, &mut op);
-                c.call(
-                    "KVM_S390_KEYOP SSKE key 0x10 at gfn 1",
-                    &format!("{op:?}"),
-                    OK,
-                    r,
-                )?;
-                let (s, r, _) = env.read(0, 1);
-                c.call("GET_SKEYS after the KEYOP", &s, NONE, r).map(drop)
-            },
-        )
-        .layout(Layout::Standard),
-    );
+    rows.push(custom("enable::keyop_does_not_switch_keys_on", &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS"), cap(KVM_CAP_S390_KEYOP, "KVM_CAP_S390_KEYOP")], keyop_leaves_keys_off).layout(Layout::Standard));
     // ---- the classic gmap's key drop after a fault-in (kernel-semantics.md §4.3) ----
-    rows.push(
-        custom(
-            DROP_ROW,
-            &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
-            key_kept_after_fault_in,
-        )
-        .layout(Layout::Standard),
-    );
+    rows.push(custom(DROP_ROW, &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")], key_kept_after_fault_in).layout(Layout::Standard));
     // ---- which VM the keys are on ----
-    rows.push(custom(
-        "scope::second_vm_in_the_same_process",
-        &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
-        second_vm,
-    ));
+    rows.push(custom("scope::second_vm_in_the_same_process", &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")], second_vm));
     // ---- not s390: the capability reads 0 and the ioctls are refused ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = [Need::Arch("x86_64")];
     rows.extend([
-        custom("not_s390::capability_absent", &not_s390, |env, c| {
-            for (fd, on) in [(env.host.sys.fd, "/dev/kvm"), (env.vm.fd, "the VM fd")] {
-                c.call(
-                    &format!("KVM_CHECK_EXTENSION(KVM_CAP_S390_SKEYS) on {on}"),
-                    &"cap 110",
-                    Outcome::Value(0),
-                    check_extension(env.vm.k, fd, KVM_CAP_S390_SKEYS),
-                )?;
-            }
-            Ok(())
-        }),
-        row("not_s390::get_refused", get(0, 1), ENOTTY)
-            .layout(Layout::Empty)
-            .then(buffer_untouched),
+        custom("not_s390::capability_absent", &not_s390, |env, c| capability_absent(c, &env.host, env.vm.fd, KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")),
+        row("not_s390::get_refused", get(0, 1), ENOTTY).layout(Layout::Empty).then(buffer_untouched),
         row("not_s390::set_refused", set(0, &[0x10]), ENOTTY).layout(Layout::Empty),
     ]);
     for r in rows.iter_mut().filter(|r| r.id.starts_with("not_s390::")) {
         r.needs = not_s390.to_vec();
     }
-    rows.push(property_row());
     rows
 }
 
@@ -852,65 +609,24 @@ fn even_keys() -> Vec<u8> {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
-        &[
-            (
-                "get_",
-                fixtures::raw::ioctl::KVM_S390_GET_SKEYS,
-                crate::rows::Target::Vm,
-            ),
-            (
-                "set_",
-                fixtures::raw::ioctl::KVM_S390_SET_SKEYS,
-                crate::rows::Target::Vm,
-            ),
-        ],
-    ));
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
+    let needs = [cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")];
+    cases.push(PROPERTY.case(SEED, &needs, property));
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &needs, &[("get_", KVM_S390_GET_SKEYS, Target::Vm), ("set_", KVM_S390_SET_SKEYS, Target::Vm)]);
+    cases.extend(bad_arguments);
     cases
 }
 
-crate::table_row!(Row);
-
-fn run_row(host: &Host, ctx: &CaseContext, row: &Row) -> Step<CaseReport> {
-    // Classic gmap keeps "keys in use" per process: without a process per case, an earlier
-    // case's SET_SKEYS would show up here.
+/// Classic gmap keeps "keys in use" per process: without a process per case, an earlier
+/// case's SET_SKEYS would show up here.
+fn isolated(host: &Host, ctx: &CaseContext) -> Step<()> {
     if !ctx.isolated && !new_gmap(host) {
-        return Ok(CaseReport::skip(
+        return Err(CaseReport::skip(
             "storage-key state is per process on this kernel (no KVM_CAP_S390_KEYOP): needs a process per case, run without --in-process",
         ));
     }
-    if row.id == PROPERTY_ID {
-        return property(host, ctx);
-    }
-    if let Some(reason) = memory_short(host, row.host_memory) {
-        return Ok(CaseReport::skip(reason));
-    }
-    if let Some(reason) = limit_too_low(row.layout) {
-        return Ok(CaseReport::skip(reason));
-    }
-    let mut env = Env::new(host, row.layout)?;
-    let mut c = Checker::new();
-    for gfn in &row.fault_in {
-        env.fault_in(&mut c, *gfn)?;
-    }
-    for (start, keys) in &row.given {
-        env.plant(&mut c, *start, keys)?;
-    }
-    if let Some(call) = &row.call {
-        let (s, r) = env.issue(call)?;
-        c.call(call.what(), &s, for_this_kernel(host, &row.expect), r)?;
-    }
-    if let Some(doc) = row.doc {
-        c.note(format!("documentation deviation {doc}"));
-    }
-    if let Some(then) = &row.then {
-        then(&env, &mut c)?;
-    }
-    c.pass()
+    Ok(())
 }
 
 /// The 4 GiB slot of `Layout::Max` must end below the VM's memory limit (§6.3), which some
@@ -945,6 +661,55 @@ fn memory_short(host: &Host, need: u64) -> Option<String> {
 }
 
 // ---- checks after the call ----
+
+/// The two code states' outcomes of a row where they differ.
+fn old_or_new(old: impl Into<Outcome>, new: impl Into<Outcome>) -> Expected {
+    Expected::OneOf(vec![
+        alt(old, Behaviour::Old.because()),
+        alt(new, Behaviour::New.because()),
+    ])
+}
+
+/// No memslot to read from: keys on shows as the memslot error instead of NONE.
+fn keys_on_without_memslots(env: &Env, c: &mut Checker) -> Step<()> {
+    let (s, r, _) = env.read(0, 1);
+    c.call(
+        "GET_SKEYS afterwards (keys on: the gfn check is reached)",
+        &s,
+        unmapped(),
+        r,
+    )
+    .map(drop)
+}
+
+/// Classic gmap set the first key before it hit the unmapped gfn; new gmap set none.
+fn first_key_set_before_unmapped_gfn(env: &Env, c: &mut Checker) -> Step<()> {
+    alternatives(
+        env,
+        c,
+        SLOT_A.end - 1,
+        &[(&[0x10], Behaviour::Old), (&[0x00], Behaviour::New)],
+    )
+}
+
+/// KVM_S390_KEYOP SSKE sets a key without switching storage keys on (GET still answers NONE).
+fn keyop_leaves_keys_off(env: &Env, c: &mut Checker) -> Step<()> {
+    let mut op = KvmS390Keyop {
+        guest_addr: 0x1000,
+        key: 0x10,
+        operation: KVM_S390_KEYOP_SSKE,
+        pad: [0; 6],
+    };
+    let r = fixtures::raw::ioctl::s390_keyop(env.vm.k, env.vm.fd, &mut op);
+    c.call(
+        "KVM_S390_KEYOP SSKE key 0x10 at gfn 1",
+        &format!("{op:?}"),
+        OK,
+        r,
+    )?;
+    let (s, r, _) = env.read(0, 1);
+    c.call("GET_SKEYS after the KEYOP", &s, NONE, r).map(drop)
+}
 
 fn keys_on(env: &Env, c: &mut Checker) -> Step<()> {
     let (s, r, _) = env.read(0, 1);
@@ -1023,7 +788,7 @@ fn for_this_kernel(host: &Host, expected: &Expected) -> Expected {
 
 /// The keys at `start` equal one of the patterns; the note names the code state it matches.
 fn alternatives(env: &Env, c: &mut Checker, start: u64, alts: &[(&[u8], Behaviour)]) -> Step<()> {
-    let keep_old = !new_gmap(env.host);
+    let keep_old = !new_gmap(&env.host);
     let alts: Vec<(&[u8], Behaviour)> = alts
         .iter()
         .copied()
@@ -1083,7 +848,7 @@ fn every_odd_key_rejected(env: &Env, c: &mut Checker) -> Step<()> {
 fn key_kept_after_fault_in(env: &Env, c: &mut Checker) -> Step<()> {
     const GFN: u64 = 0x10;
     const KEY: u8 = 0x30;
-    let (classic, fact) = classic_gmap(env.host)?;
+    let (classic, fact) = classic_gmap(&env.host)?;
     let bug = KnownBug {
         bug: DROP_BUG,
         here: classic,
@@ -1118,10 +883,10 @@ fn key_kept_after_fault_in(env: &Env, c: &mut Checker) -> Step<()> {
 /// Keys on in one VM; a second VM of the same process: classic gmap reports keys in use
 /// (per process), new gmap reports NONE (per VM).
 fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
-    let first = Env::new(env.host, Layout::Standard)?;
+    let first = Env::new(&env.host, Layout::Standard)?;
     let (s, r) = first.write(0, &[0x10]);
     c.setup("SET_SKEYS on the first VM", &s, r)?;
-    let second = Env::new(env.host, Layout::Standard)?;
+    let second = Env::new(&env.host, Layout::Standard)?;
     let (s, r, _) = second.read(0, 1);
     let expected = Expected::OneOf(vec![
         alt(
@@ -1136,7 +901,7 @@ fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
     c.call(
         "GET_SKEYS on a second VM that never used keys",
         &s,
-        for_this_kernel(env.host, &expected),
+        for_this_kernel(&env.host, &expected),
         r,
     )
     .map(drop)
@@ -1144,207 +909,44 @@ fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
 
 // ---- property: random key buffers against the model ----
 
-const PROPERTY_ID: &str = "property::set_get_round_trip";
+#[rustfmt::skip]
+const PROPERTY: Property = Property::new(SUITE, "set_get_round_trip", "property::set_get_round_trip", 48);
 
-fn property_row() -> Row {
-    let mut r = custom(
-        PROPERTY_ID,
-        &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")],
-        |_, _| Ok(()),
-    );
-    r.doc = Some(D3);
-    r
-}
-
-/// One model per code state runs next to the kernel; those whose answers differ drop out. The
-/// kernel must agree with at least one all the way. Each code state runs twice: as documented,
-/// and dropping the first non-zero key of each 1 MiB segment (the classic gmap's bug, §4.3;
-/// each VM here is fresh and nothing touches its memory, so the drop is exactly predictable).
-/// So the property stays about everything else from a fresh VM on, NONE answers included,
-/// and the drop fails (or is a known kernel bug) only in the row that checks it. Faulting the
-/// memory in first would have needed keys switched on before the first operation.
-fn property(host: &Host, ctx: &CaseContext) -> Step<CaseReport> {
+/// Each input on a fresh VM of the standard layout, judged by `model::Worlds` (one model per
+/// code state, with and without the classic gmap's drop). Faulting the memory in first, as the
+/// rows do, would have needed keys switched on before the first operation.
+fn property(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
+    isolated(host, ctx)?;
     let layout = [SLOT_A, SLOT_B];
-    // Classic gmap: once this process switched keys on, every later VM sees them in use.
-    let process_keys = Cell::new(false);
-    let strategy = model::ops(&layout, 300, 1..7);
-    run_property(
-        SUITE,
-        PROPERTY_ID,
-        ctx,
-        48,
-        &strategy,
-        |ops| show_ops(ops),
-        |ops| {
-            let env = Env::new(host, Layout::Standard)
-                .map_err(|r| TestCaseError::fail(format!("fixture: {}", r.summary)))?;
-            let mut worlds: Vec<SkeysModel> = vec![
-                SkeysModel::new(Behaviour::Old, &layout, process_keys.get()),
-                SkeysModel::new(Behaviour::New, &layout, false),
-            ];
-            let dropping: Vec<SkeysModel> = worlds
-                .iter()
-                .map(|w| w.clone().dropping_keys_after_fault_in())
-                .collect();
-            worlds.extend(dropping);
-            let final_reads = [
-                SkeysOp::Get {
-                    start_gfn: SLOT_A.start,
-                    count: 256,
-                },
-                SkeysOp::Get {
-                    start_gfn: SLOT_B.start,
-                    count: 256,
-                },
-            ];
-            for (step, op) in ops.iter().chain(final_reads.iter()).enumerate() {
-                let (what, actual, written) = match op {
-                    SkeysOp::Set { start_gfn, keys } => {
-                        let (_, r) = env.write(*start_gfn, keys);
-                        (
-                            format!("SET_SKEYS start_gfn {start_gfn:#x} keys {}", short(keys)),
-                            r,
-                            None,
-                        )
-                    }
-                    SkeysOp::Get { start_gfn, count } => {
-                        let (_, r, out) = env.read(*start_gfn, *count);
-                        (
-                            format!("GET_SKEYS start_gfn {start_gfn:#x} count {count}"),
-                            r,
-                            Some(out),
-                        )
-                    }
-                };
-                let mut survivors = Vec::new();
-                let mut expectations = Vec::new();
-                for w in &worlds {
-                    let mut next = w.clone();
-                    let (want, want_buf) = match op {
-                        SkeysOp::Set { start_gfn, keys } => {
-                            (next.set(*start_gfn, keys.len() as u64, Some(keys), 0), None)
-                        }
-                        SkeysOp::Get { start_gfn, count } => {
-                            let (r, data) = next.get(*start_gfn, *count, 0, true);
-                            // Nothing is copied out unless every key was read.
-                            (
-                                r,
-                                Some(data.unwrap_or_else(|| vec![SENTINEL; *count as usize])),
-                            )
-                        }
-                    };
-                    expectations.push(format!(
-                        "{}: {}{}",
-                        next.label(),
-                        Outcome::from(want),
-                        want_buf
-                            .as_ref()
-                            .map(|b| format!(" buffer {}", short(b)))
-                            .unwrap_or_default()
-                    ));
-                    if want == actual && (want_buf.is_none() || want_buf == written) {
-                        survivors.push(next);
-                    }
-                }
-                if actual == Ok(PGM_ADDRESSING) {
-                    return Err(TestCaseError::fail(format!(
-                        "step {step}: {what}: kernel answered 5; the model expected {}: known regression: {R1_HINT}",
-                        expectations.join(" or ")
-                    )));
-                }
-                if survivors.is_empty() {
-                    return Err(TestCaseError::fail(format!(
-                        "step {step}: {what}: kernel answered {}{}; the model expected {}",
-                        Outcome::from(actual),
-                        written
-                            .map(|w| format!(" buffer {}", short(&w)))
-                            .unwrap_or_default(),
-                        expectations.join(" or ")
-                    )));
-                }
-                worlds = survivors;
-            }
-            if worlds
-                .iter()
-                .any(|w| w.behaviour == Behaviour::Old && w.enabled())
-            {
-                process_keys.set(true);
-            }
-            Ok(())
-        },
-    )
+    let process_keys = Rc::new(Cell::new(false));
+    let strategy = model::ops(&layout, 300, 1..7).prop_map(Generated::new);
+    let start = || {
+        let env = Env::new(host, Layout::Standard).map_err(|r| r.summary)?;
+        Ok((env, model::Worlds::new(&layout, Rc::clone(&process_keys))))
+    };
+    let result = fixtures::models::check(&p.config(ctx), &strategy, start);
+    let facts = "each input on a fresh VM (slot 0 at gfns 0..256, slot 1 at 512..768), then a GET of both slots; judged by one model per code state, each as documented and dropping keys after a fault-in".to_string();
+    p.report(ctx, vec![facts], result)
 }
 
-fn show_ops(ops: &[SkeysOp]) -> String {
-    let v: Vec<String> = ops
-        .iter()
-        .map(|op| match op {
-            SkeysOp::Set { start_gfn, keys } => {
-                format!("SET start_gfn {start_gfn:#x} keys {keys:02x?}")
-            }
+/// The kernel answers the property's operations.
+impl SystemUnderTest for Env {
+    type Op = SkeysOp;
+    type Answer = SkeysAnswer;
+    fn apply(&mut self, op: &SkeysOp) -> SkeysAnswer {
+        match op {
+            SkeysOp::Set { start_gfn, keys } => SkeysAnswer {
+                result: self.write(*start_gfn, keys).1,
+                keys: None,
+            },
             SkeysOp::Get { start_gfn, count } => {
-                format!("GET start_gfn {start_gfn:#x} count {count}")
+                let (_, result, out) = self.read(*start_gfn, *count);
+                let untouched = out.iter().all(|&b| b == SENTINEL);
+                SkeysAnswer {
+                    result,
+                    keys: (!untouched).then_some(out),
+                }
             }
-        })
-        .collect();
-    format!("[{}] (then GET of both slots)", v.join("; "))
-}
-
-fn short(b: &[u8]) -> String {
-    if b.len() <= 16 {
-        format!("{b:02x?}")
-    } else {
-        format!("{:02x?}... ({} bytes)", &b[..16], b.len())
-    }
-}
-
-/// Run a proptest property as one case: the runner is seeded from the run's seed, the number of
-/// inputs comes from `--proptest-cases`/PROPTEST_CASES (else `default_cases`), and a failure
-/// reports the shrunk minimal input, the seed and the command that reruns exactly this case.
-pub(crate) fn run_property<S>(
-    suite: &str,
-    id: &str,
-    ctx: &CaseContext,
-    default_cases: u32,
-    strategy: &S,
-    show: impl Fn(&S::Value) -> String,
-    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
-) -> Step<CaseReport>
-where
-    S: Strategy,
-{
-    let cases = ctx.proptest_cases.unwrap_or(default_cases);
-    let config = fixtures::models::property_config(cases);
-    let mut runner = fixtures::models::seeded_runner(config, ctx.seed, id);
-    // The whole command (backend options, case count, ...), not just the seed.
-    let rerun = harness::rerun::command(&format!("{suite}::{id}"));
-    match runner.run(strategy, test) {
-        Ok(()) => Ok(CaseReport::pass(format!(
-            "{cases} generated inputs agreed with the model (seed {})",
-            ctx.seed
-        ))),
-        Err(TestError::Fail(reason, minimal)) => {
-            let reason = reason.message().to_string();
-            let details = vec![
-                format!("property: {reason}"),
-                format!(
-                    "minimal failing input (after shrinking): {}",
-                    show(&minimal)
-                ),
-                format!("seed: {}", ctx.seed),
-                format!("rerun: {rerun}"),
-            ];
-            let report = if reason.starts_with("fixture:") {
-                CaseReport::error(reason)
-            } else {
-                CaseReport::fail(format!("property failed: {reason}"))
-            };
-            Err(report.with_details(details))
         }
-        Err(TestError::Abort(reason)) => Err(CaseReport::error(format!(
-            "property aborted: {} (seed {}; rerun with {rerun})",
-            reason.message(),
-            ctx.seed
-        ))),
     }
 }

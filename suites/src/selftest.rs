@@ -16,12 +16,15 @@ pub fn enabled() -> bool {
     std::env::var("KVM_CONFORMANCE_SELFTEST").as_deref() == Ok("1")
 }
 
+#[track_caller]
 fn selftest(id: &str, body: fn() -> CaseReport) -> harness::Case {
+    let at = std::panic::Location::caller();
     harness::Case {
         id: format!("{SUITE}::{id}"),
         suite: SUITE.into(),
         seed_section: "the harness itself".into(),
         ignored: false,
+        location: Some(format!("{}:{}", at.file(), at.line())),
         body: Arc::new(move |_| body()),
     }
 }
@@ -100,23 +103,19 @@ pub const USER_WARN: &str =
 /// must be attached to this case's reports, and the case must still pass, because no process
 /// can write a line of the kernel's own (the kernel makes it facility user). Live only.
 pub fn kernel_line() -> harness::Case {
+    let seed = crate::rows::Seed {
+        section: "-",
+        ioctl: "the harness itself",
+        file: "-",
+    };
+    let body = |_: &Arc<crate::rows::Host>, _: &harness::CaseContext| {
+        if std::fs::write("/dev/kmsg", format!("{USER_WARN}\n")).is_err() {
+            return Ok(CaseReport::skip("cannot write /dev/kmsg (needs root)"));
+        }
+        Ok(close_minus_one(Expected::errno(Errno::EBADF)))
+    };
     crate::rows::case(
         KERNEL_LOG_SUITE,
-        crate::rows::CaseDef {
-            id: "kernel_line".into(),
-            seed: crate::rows::Seed {
-                section: "-",
-                ioctl: "the harness itself",
-                file: "-",
-            },
-            needs: vec![],
-            ignored: false,
-            body: Arc::new(|_host, _ctx| {
-                if std::fs::write("/dev/kmsg", format!("{USER_WARN}\n")).is_err() {
-                    return Ok(CaseReport::skip("cannot write /dev/kmsg (needs root)"));
-                }
-                Ok(close_minus_one(Expected::errno(Errno::EBADF)))
-            }),
-        },
+        crate::rows::CaseDef::new("kernel_line", seed, &[], body),
     )
 }

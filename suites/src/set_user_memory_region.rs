@@ -5,14 +5,17 @@
 
 use crate::rows::not_runnable;
 use crate::rows::{
-    alt, cap, case, fixture_error, table_cases, CaseDef, Checker, Host, KnownBug, Need, Seed, Step,
+    alt, cap, case, fixture_error, CaseDef, Checker, Fixture, Host, KnownBug, Need, Property, Seed,
+    Step,
 };
+use crate::rows::{bad_argument_cases, Target};
 use fixtures::memory::GuestMemory;
+use fixtures::models::memslots::{self, MemslotModel, Rules, Space};
 use fixtures::not_runnable::NotRunnable;
-use fixtures::raw::ioctl::set_user_memory_region;
+use fixtures::raw::ioctl::{set_user_memory_region, KVM_SET_USER_MEMORY_REGION};
 use fixtures::raw::uapi::*;
 use fixtures::vm::Vm;
-use harness::{Expected, Outcome};
+use harness::{CaseContext, Expected, Outcome};
 use nix::errno::Errno::{EEXIST, EINVAL};
 use std::sync::Arc;
 
@@ -136,8 +139,8 @@ impl Region {
 }
 
 /// What a row's checks work with.
-pub struct Env<'h> {
-    pub host: &'h Host,
+pub struct Env {
+    pub host: Arc<Host>,
     pub vm: Vm,
     pub backing: GuestMemory,
     pub nr_memslots: i64,
@@ -145,63 +148,85 @@ pub struct Env<'h> {
     pub mem_limit: Option<u64>,
 }
 
-impl Env<'_> {
+impl Env {
     pub fn set(&self, r: &KvmUserspaceMemoryRegion) -> fixtures::raw::SysResult {
         set_user_memory_region(self.vm.k, self.vm.fd, r)
     }
 }
 
-type Then = Arc<dyn Fn(&Env, &mut Checker) -> Step<()> + Send + Sync>;
-use crate::rows::Expect;
+impl Fixture for Env {
+    type Given = Region;
+    type Call = Region;
+    type Setup = ();
 
-pub struct Row {
-    pub id: String,
-    pub needs: Vec<Need>,
-    pub given: Vec<Region>,
-    pub call: Region,
-    pub expect: Expect,
-    pub doc: Option<&'static str>,
-    pub then: Option<Then>,
+    fn open(host: &Arc<Host>, _: &CaseContext, row: &Row, expected: &Expected) -> Step<Env> {
+        let vm = Vm::new().map_err(fixture_error)?;
+        let backing =
+            GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
+        let nr_memslots = vm.cap(KVM_CAP_NR_MEMSLOTS);
+        let relative = row
+            .given
+            .iter()
+            .chain(match &row.act {
+                crate::rows::Act::Call(call) => Some(call),
+                _ => None,
+            })
+            .any(|r| r.gpa_below_mem_limit.is_some());
+        let mem_limit = if host.arch() == "s390x" {
+            match fixtures::raw::ioctl::s390_mem_limit(vm.k, vm.fd) {
+                Ok(limit) => Some(limit),
+                Err(e) if relative => {
+                    return Err(fixture_error(format!(
+                        "KVM_GET_DEVICE_ATTR KVM_S390_VM_MEM_LIMIT_SIZE: {e:?}; the row places \
+                         its slot relative to that limit"
+                    )))
+                }
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        // A limit of 0 refuses every memslot (the cause is the one failure of
+        // s390::mem_limit_nonzero): a row that needs a slot to exist, or that may succeed, or
+        // that is about the limit's boundary, cannot tell anything then. Rows refused by a
+        // generic check before the arch hook still run.
+        if mem_limit == Some(0) && (relative || !row.given.is_empty() || accepts_ok(expected)) {
+            return Err(not_runnable::skip(NotRunnable::MemLimitZero));
+        }
+        Ok(Env {
+            host: Arc::clone(host),
+            vm,
+            backing,
+            nr_memslots,
+            mem_limit,
+        })
+    }
+
+    fn given(&mut self, given: &[Region], c: &mut Checker) -> Step<()> {
+        for g in given {
+            let r = g.resolve(self);
+            c.setup(CALL, &r, self.set(&r))?;
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, call: &Region, expected: Expected, c: &mut Checker) -> Step<()> {
+        let r = call.resolve(self);
+        c.call(CALL, &r, expected, self.set(&r)).map(drop)
+    }
 }
 
+type Row = crate::rows::Row<Env>;
+
+#[track_caller]
 fn row(id: impl Into<String>, call: Region, expect: impl Into<Expected>) -> Row {
-    Row {
-        id: id.into(),
-        needs: vec![],
-        given: vec![],
-        call,
-        expect: Expect::Is(expect.into()),
-        doc: None,
-        then: None,
-    }
-}
-
-impl Row {
-    fn given(mut self, g: &[Region]) -> Self {
-        self.given = g.to_vec();
-        self
-    }
-    fn needs(mut self, n: &[Need]) -> Self {
-        self.needs.extend_from_slice(n);
-        self
-    }
-    fn then(mut self, t: impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync + 'static) -> Self {
-        self.then = Some(Arc::new(t));
-        self
-    }
-    fn doc(mut self, d: &'static str) -> Self {
-        self.doc = Some(d);
-        self
-    }
-    fn expect_from_host(mut self, f: fn(&Host) -> Expected) -> Self {
-        self.expect = Expect::Host(f);
-        self
-    }
+    Row::new(id, call, expect)
 }
 
 const OK: Outcome = Outcome::OK;
 
 /// The whole table.
+#[rustfmt::skip]
 pub fn rows() -> Vec<Row> {
     let a = region(0, 0, MIB); // the usual first slot: gpa 0, 1 MiB
     let mut rows = vec![
@@ -229,9 +254,7 @@ pub fn rows() -> Vec<Row> {
         row("overlap::containing", region(1, 0, 4 * MIB).at(4 * MIB), EEXIST).given(&[region(0, MIB, MIB)]),
         row("overlap::last_page", region(1, MIB - PAGE, MIB).at(MIB), EEXIST).given(&[a]),
         row("overlap::first_page", region(1, 2 * MIB - PAGE, MIB).at(MIB), EEXIST).given(&[region(0, 2 * MIB, MIB)]),
-        row("overlap::move_onto_other", region(1, MIB / 2, MIB).at(MIB), EEXIST)
-            .given(&[a, region(1, 4 * MIB, MIB).at(MIB)])
-            .then(still_there(region(1, 4 * MIB, MIB).at(MIB))),
+        row("overlap::move_onto_other", region(1, MIB / 2, MIB).at(MIB), EEXIST).given(&[a, region(1, 4 * MIB, MIB).at(MIB)]).then(still_there(region(1, 4 * MIB, MIB).at(MIB))),
         row("adjacent::below", region(1, 0, MIB).at(MIB), OK).given(&[region(0, MIB, MIB)]),
         row("adjacent::above", region(1, MIB, MIB).at(MIB), OK).given(&[a]),
         row("adjacent::shared_host_memory", region(1, 2 * MIB, MIB), OK).given(&[a]),
@@ -247,12 +270,9 @@ pub fn rows() -> Vec<Row> {
         // ---- sizes and address ranges ----
         row("bounds::gpa_plus_size_wraps", a.gpa(u64::MAX - MIB + 1).size(2 * MIB), EINVAL),
         row("bounds::gpa_plus_size_wraps_to_zero", a.gpa(u64::MAX - MIB + 1), EINVAL),
-        row("bounds::userspace_addr_kernel_half", a.raw_uaddr(0xffff_8000_0000_0000), EINVAL)
-            .needs(&[Need::NotArch("s390x")]),
-        row("bounds::userspace_addr_end_past_user_limit", a.below_user_limit(MIB - PAGE), EINVAL)
-            .needs(&[Need::Arch("x86_64")]),
-        row("bounds::userspace_addr_end_at_user_limit", a.below_user_limit(MIB), OK)
-            .needs(&[Need::Arch("x86_64")]),
+        row("bounds::userspace_addr_kernel_half", a.raw_uaddr(0xffff_8000_0000_0000), EINVAL).needs(&[Need::NotArch("s390x")]),
+        row("bounds::userspace_addr_end_past_user_limit", a.below_user_limit(MIB - PAGE), EINVAL).needs(&[Need::Arch("x86_64")]),
+        row("bounds::userspace_addr_end_at_user_limit", a.below_user_limit(MIB), OK).needs(&[Need::Arch("x86_64")]),
         row("bounds::too_many_pages", a.size(1 << 43), EINVAL).doc("the 2^31 - 1 page limit of a slot is not documented"),
         // ---- slot ids and address spaces ----
         row("slot::highest_id", a.slot(Slot::Cap(-1)), OK),
@@ -260,34 +280,21 @@ pub fn rows() -> Vec<Row> {
         row("slot::id_32767", a.slot(Slot::Id(32767)), EINVAL),
         row("slot::id_0xffff", a.slot(Slot::Id(0xffff)), EINVAL),
         row("slot::as_id_1", a.slot(Slot::Id(1 << 16)), EINVAL).expect_from_host(as_id_1),
-        row("slot::as_id_1_same_range_as_as_0", a.slot(Slot::Id(1 << 16)), EINVAL)
-            .given(&[a])
-            .expect_from_host(as_id_1),
+        row("slot::as_id_1_same_range_as_as_0", a.slot(Slot::Id(1 << 16)), EINVAL).given(&[a]).expect_from_host(as_id_1),
         row("slot::as_id_0xffff", a.slot(Slot::Id(0xffff_0000)), EINVAL),
         row("slot::as_id_0x8000_id_0", a.slot(Slot::Id(0x8000_0000)), EINVAL),
         // ---- flags ----
         row("flags::log_dirty_pages", a.flags(KVM_MEM_LOG_DIRTY_PAGES), OK),
         row("flags::readonly", a.flags(KVM_MEM_READONLY), OK).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
-        row("flags::readonly_and_log_dirty_pages", a.flags(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES), OK)
-            .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
-        row("flags::readonly_without_capability", a.flags(KVM_MEM_READONLY), EINVAL)
-            .needs(&[Need::CapAbsent { cap: KVM_CAP_READONLY_MEM, name: "KVM_CAP_READONLY_MEM" }]),
-        row("flags::readonly_toggled_on_existing", a.flags(KVM_MEM_READONLY), EINVAL)
-            .given(&[a])
-            .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
-        row("flags::readonly_toggled_off_existing", a, EINVAL)
-            .given(&[a.flags(KVM_MEM_READONLY)])
-            .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
-        row("flags::guest_memfd_needs_region2", a.flags(KVM_MEM_GUEST_MEMFD), EINVAL)
-            .doc("api.txt 4.34 names only KVM_MEM_LOG_DIRTY_PAGES; KVM_MEM_GUEST_MEMFD (bit 2) exists since 6.8 but only for KVM_SET_USER_MEMORY_REGION2"),
+        row("flags::readonly_and_log_dirty_pages", a.flags(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES), OK).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
+        row("flags::readonly_without_capability", a.flags(KVM_MEM_READONLY), EINVAL).needs(&[Need::CapAbsent { cap: KVM_CAP_READONLY_MEM, name: "KVM_CAP_READONLY_MEM" }]),
+        row("flags::readonly_toggled_on_existing", a.flags(KVM_MEM_READONLY), EINVAL).given(&[a]).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
+        row("flags::readonly_toggled_off_existing", a, EINVAL).given(&[a.flags(KVM_MEM_READONLY)]).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]),
+        row("flags::guest_memfd_needs_region2", a.flags(KVM_MEM_GUEST_MEMFD), EINVAL).doc("api.txt 4.34 names only KVM_MEM_LOG_DIRTY_PAGES; KVM_MEM_GUEST_MEMFD (bit 2) exists since 6.8 but only for KVM_SET_USER_MEMORY_REGION2"),
         row("flags::undefined_on_delete", a.flags(1 << 7).deleted(), EINVAL).given(&[a]).then(still_there(a)),
     ];
     for bit in 3..32 {
-        rows.push(row(
-            format!("flags::rejects_bit_{bit}"),
-            a.flags(1 << bit),
-            EINVAL,
-        ));
+        rows.push(row(format!("flags::rejects_bit_{bit}"), a.flags(1 << bit), EINVAL));
     }
     // ---- s390: the arch hook (kernel-semantics.md §6.3) ----
     let s390 = [Need::Arch("s390x")];
@@ -304,44 +311,13 @@ pub fn rows() -> Vec<Row> {
         ])
     };
     rows.extend([
-        row("s390::size_4k", a.size(4 * KIB), granularity())
-            .needs(&s390)
-            .doc("s390's 1 MiB granularity is not in api.txt 4.34"),
-        row(
-            "s390::userspace_addr_4k_aligned",
-            a.at(4 * KIB),
-            granularity(),
-        )
-        .needs(&s390),
+        row("s390::size_4k", a.size(4 * KIB), granularity()).needs(&s390).doc("s390's 1 MiB granularity is not in api.txt 4.34"),
+        row("s390::userspace_addr_4k_aligned", a.at(4 * KIB), granularity()).needs(&s390),
         row("s390::gpa_4k_aligned", a.gpa(4 * KIB), OK).needs(&s390),
-        row(
-            "s390::slot_ending_at_mem_limit",
-            a.gpa_below_mem_limit(MIB),
-            OK,
-        )
-        .needs(&s390)
-        .doc(
-            "the s390 memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) on memslots is not in api.txt 4.34",
-        ),
-        row(
-            "s390::slot_crossing_mem_limit",
-            a.gpa_below_mem_limit(MIB / 2),
-            EINVAL,
-        )
-        .needs(&s390),
-        row(
-            "s390::slot_starting_at_mem_limit",
-            a.gpa_below_mem_limit(0),
-            EINVAL,
-        )
-        .needs(&s390),
-        row(
-            "s390::userspace_addr_unmapped_accepted",
-            a.raw_uaddr(0x4000_0000_0000_0000),
-            OK,
-        )
-        .needs(&s390)
-        .doc("s390's access_ok() accepts any address (separate user address space)"),
+        row("s390::slot_ending_at_mem_limit", a.gpa_below_mem_limit(MIB), OK).needs(&s390).doc("the s390 memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) on memslots is not in api.txt 4.34"),
+        row("s390::slot_crossing_mem_limit", a.gpa_below_mem_limit(MIB / 2), EINVAL).needs(&s390),
+        row("s390::slot_starting_at_mem_limit", a.gpa_below_mem_limit(0), EINVAL).needs(&s390),
+        row("s390::userspace_addr_unmapped_accepted", a.raw_uaddr(0x4000_0000_0000_0000), OK).needs(&s390).doc("s390's access_ok() accepts any address (separate user address space)"),
     ]);
     rows.push(row("fill::every_slot_then_one_more", a, OK).then(fill_every_slot));
     rows.extend(guest_rows());
@@ -358,75 +334,14 @@ fn as_id_1(host: &Host) -> Expected {
 
 /// The case definitions for the harness.
 pub fn cases() -> Vec<harness::Case> {
-    let mut cases = table_cases(SUITE, SEED, rows(), run_row);
-    cases.extend(crate::rows::bad_argument_cases(
-        SUITE,
-        SEED,
-        &[],
-        &[(
-            "",
-            fixtures::raw::ioctl::KVM_SET_USER_MEMORY_REGION,
-            crate::rows::Target::Vm,
-        )],
-    ));
+    let mut cases = crate::rows::cases(SUITE, SEED, rows());
+    #[rustfmt::skip]
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &[], &[("", KVM_SET_USER_MEMORY_REGION, Target::Vm)]);
+    cases.extend(bad_arguments);
     cases.push(mem_limit_case());
     cases.push(unaligned_gpa_mapped_case());
-    cases.extend(property_cases());
+    cases.push(PROPERTY.case(SEED, &[], property));
     cases
-}
-
-crate::table_row!(Row);
-
-fn run_row(host: &Host, _ctx: &harness::CaseContext, row: &Row) -> Step<harness::CaseReport> {
-    let vm = Vm::new().map_err(fixture_error)?;
-    let backing = GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
-    let nr_memslots = vm.cap(KVM_CAP_NR_MEMSLOTS);
-    let expected = row.expect.resolve(host);
-    let relative = std::iter::once(&row.call)
-        .chain(&row.given)
-        .any(|r| r.gpa_below_mem_limit.is_some());
-    let mem_limit = if host.arch() == "s390x" {
-        match fixtures::raw::ioctl::s390_mem_limit(vm.k, vm.fd) {
-            Ok(limit) => Some(limit),
-            Err(e) if relative => {
-                return Err(fixture_error(format!(
-                    "KVM_GET_DEVICE_ATTR KVM_S390_VM_MEM_LIMIT_SIZE: {e:?}; the row places its \
-                     slot relative to that limit"
-                )))
-            }
-            Err(_) => None,
-        }
-    } else {
-        None
-    };
-    // A limit of 0 refuses every memslot (the cause is the one failure of
-    // s390::mem_limit_nonzero): a row that needs a slot to exist, or that may succeed, or
-    // that is about the limit's boundary, cannot tell anything then. Rows refused by a
-    // generic check before the arch hook still run.
-    if mem_limit == Some(0) && (relative || !row.given.is_empty() || accepts_ok(&expected)) {
-        return Ok(not_runnable::skip(NotRunnable::MemLimitZero));
-    }
-    let env = Env {
-        host,
-        vm,
-        backing,
-        nr_memslots,
-        mem_limit,
-    };
-    let mut c = Checker::new();
-    for g in &row.given {
-        let r = g.resolve(&env);
-        c.setup(CALL, &r, env.set(&r))?;
-    }
-    let r = row.call.resolve(&env);
-    c.call(CALL, &r, expected, env.set(&r))?;
-    if let Some(doc) = row.doc {
-        c.note(format!("documentation deviation: {doc}"));
-    }
-    if let Some(then) = &row.then {
-        then(&env, &mut c)?;
-    }
-    c.pass()
 }
 
 /// Whether `e` accepts success (0), alone or among alternatives.
@@ -447,12 +362,11 @@ const MEM_LIMIT_ROW: &str = "s390::mem_limit_nonzero";
 fn mem_limit_case() -> harness::Case {
     case(
         SUITE,
-        CaseDef {
-            id: MEM_LIMIT_ROW.into(),
-            seed: SEED,
-            needs: vec![Need::Arch("s390x")],
-            ignored: false,
-            body: Arc::new(|_host, _ctx| {
+        CaseDef::new(
+            MEM_LIMIT_ROW,
+            SEED,
+            &[Need::Arch("s390x")],
+            |_host, _ctx| {
                 let vm = Vm::new().map_err(fixture_error)?;
                 let mut c = Checker::new();
                 let read = fixtures::raw::ioctl::s390_mem_limit(vm.k, vm.fd);
@@ -481,8 +395,8 @@ fn mem_limit_case() -> harness::Case {
                     "documentation deviation: the s390 memory limit (KVM_S390_VM_MEM_LIMIT_SIZE) on memslots is not in api.txt 4.34",
                 );
                 c.pass()
-            }),
-        },
+            },
+        ),
     )
 }
 
@@ -497,12 +411,11 @@ const UNALIGNED_GPA_BUG: &str = "classic gmap: KVM_SET_USER_MEMORY_REGION accept
 fn unaligned_gpa_mapped_case() -> harness::Case {
     case(
         SUITE,
-        CaseDef {
-            id: UNALIGNED_GPA_ROW.into(),
-            seed: SEED,
-            needs: vec![Need::Arch("s390x")],
-            ignored: false,
-            body: Arc::new(|host, _ctx| {
+        CaseDef::new(
+            UNALIGNED_GPA_ROW,
+            SEED,
+            &[Need::Arch("s390x")],
+            |host, _ctx| {
                 let vm = Vm::new().map_err(fixture_error)?;
                 let backing =
                     GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
@@ -559,8 +472,8 @@ fn unaligned_gpa_mapped_case() -> harness::Case {
                 })?;
                 c.note("what a guest sees: its first access to such a slot ends KVM_RUN with EFAULT (vcpu_post_run -> kvm_arch_fault_in_page -> gmap_fault, the path KVM_S390_VCPU_FAULT takes)");
                 c.pass()
-            }),
-        },
+            },
+        ),
     )
 }
 
@@ -659,38 +572,17 @@ fn fill_every_slot(env: &Env, c: &mut Checker) -> Step<()> {
 
 // ---- guest programs (live x86_64): what the guest sees ----
 
+#[rustfmt::skip]
 fn guest_rows() -> Vec<Row> {
     let live_x86 = [Need::Arch("x86_64"), Need::Live];
     let data = region(1, DATA_GPA, 4 * PAGE);
     vec![
-        row("guest::reads_what_the_host_wrote", data, OK)
-            .needs(&live_x86)
-            .then(guest::reads_host_value),
-        row("guest::sees_slot_at_new_address_after_move", data, OK)
-            .needs(&live_x86)
-            .then(guest::sees_move),
-        row(
-            "guest::write_to_readonly_slot_exits_as_mmio",
-            data.flags(KVM_MEM_READONLY),
-            OK,
-        )
-        .needs(&live_x86)
-        .needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")])
-        .then(guest::readonly_write_exits),
-        row(
-            "guest::dirty_log_reports_written_page",
-            data.flags(KVM_MEM_LOG_DIRTY_PAGES),
-            OK,
-        )
-        .needs(&live_x86)
-        .then(guest::dirty_log),
-        row("guest::sees_new_host_mapping_with_sync_mmu", data, OK)
-            .needs(&live_x86)
-            .needs(&[cap(KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU")])
-            .then(guest::sync_mmu),
-        row("guest::deleted_slot_reads_exit_as_mmio", data, OK)
-            .needs(&live_x86)
-            .then(guest::deleted_slot),
+        row("guest::reads_what_the_host_wrote", data, OK).needs(&live_x86).then(guest::reads_host_value),
+        row("guest::sees_slot_at_new_address_after_move", data, OK).needs(&live_x86).then(guest::sees_move),
+        row("guest::write_to_readonly_slot_exits_as_mmio", data.flags(KVM_MEM_READONLY), OK).needs(&live_x86).needs(&[cap(KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM")]).then(guest::readonly_write_exits),
+        row("guest::dirty_log_reports_written_page", data.flags(KVM_MEM_LOG_DIRTY_PAGES), OK).needs(&live_x86).then(guest::dirty_log),
+        row("guest::sees_new_host_mapping_with_sync_mmu", data, OK).needs(&live_x86).needs(&[cap(KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU")]).then(guest::sync_mmu),
+        row("guest::deleted_slot_reads_exit_as_mmio", data, OK).needs(&live_x86).then(guest::deleted_slot),
     ]
 }
 
@@ -856,25 +748,10 @@ mod guest {
 // fixtures::models::memslots holds the model of §6.2/§6.3 and the proptest state machine; here
 // it runs against fresh VMs of the selected kernel, seeded from the run's --seed.
 
-const SEQUENCES: &str = "sequences::create_modify_move_delete_model";
+#[rustfmt::skip]
+const PROPERTY: Property = Property::new(SUITE, "create_modify_move_delete_model", memslots::STREAM, memslots::DEFAULT_CASES);
 
-fn property_cases() -> Vec<harness::Case> {
-    vec![case(
-        SUITE,
-        CaseDef {
-            id: SEQUENCES.into(),
-            seed: SEED,
-            needs: vec![],
-            ignored: false,
-            body: Arc::new(sequences_body),
-        },
-    )]
-}
-
-fn sequences_body(host: &Host, ctx: &harness::CaseContext) -> Step<harness::CaseReport> {
-    use fixtures::models::memslots::{
-        check, show, MemslotSystem, PropertyConfig, PropertyError, Rules, Space,
-    };
+fn property(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<harness::CaseReport> {
     let vm = Vm::new().map_err(fixture_error)?;
     if let Some(cause) = fixtures::not_runnable::memslots_refused(vm.k, vm.fd) {
         return Ok(not_runnable::skip(cause));
@@ -888,82 +765,17 @@ fn sequences_body(host: &Host, ctx: &harness::CaseContext) -> Step<harness::Case
     drop(vm);
     let backing =
         GuestMemory::aligned(Space::BACKING_LEN as usize, MIB as usize).map_err(fixture_error)?;
-    let space = Space::new(&rules, backing.addr());
-    let cfg = PropertyConfig::new(ctx.proptest_cases, ctx.seed);
+    let space = Arc::new(Space::new(&rules, backing.addr()));
     let facts = format!(
-        "model facts: KVM_CAP_NR_MEMSLOTS {}, address spaces {}, read-only memory {}, arch granule {:#x} ({})",
+        "model facts: KVM_CAP_NR_MEMSLOTS {}, address spaces {}, read-only memory {}, arch granule {:#x} ({}); each input on a fresh VM, then probes of the final state (identical re-set of each slot the model has: 0; delete of each other id: EINVAL)",
         rules.nr_memslots,
         rules.address_spaces,
         rules.readonly,
         rules.granule,
         host.arch()
     );
-    let replay = format!(
-        "seed {}: `{}` replays it",
-        ctx.seed,
-        harness::rerun::command(&format!("{SUITE}::{SEQUENCES}"))
-    );
-    let new_vm = || Vm::new().map(|vm| Box::new(vm) as Box<dyn MemslotSystem>);
-    match check(&rules, &space, &cfg, &new_vm) {
-        Ok(stats) => {
-            let mut r = harness::CaseReport::pass(format!(
-                "{} random sequences (up to {} steps, each in a fresh VM) agreed with the model: {} calls",
-                stats.sequences, cfg.max_steps, stats.calls
-            ));
-            r.notes.push(format!("{facts}; {replay}"));
-            r.notes.push(format!(
-                "{:.0} calls/s, {:.1} ms per sequence incl. VM creation",
-                stats.calls_per_second(),
-                stats.elapsed.as_secs_f64() * 1e3 / stats.sequences.max(1) as f64
-            ));
-            Ok(r)
-        }
-        Err(PropertyError::Mismatch(cx)) => {
-            let line = cx.mismatch();
-            let summary = match line {
-                Some(l) if l.is_probe() => format!(
-                    "{} after the shortest failing sequence ({} step(s)): expected {}, got {}",
-                    l.what,
-                    cx.steps.len(),
-                    show(l.expected.result),
-                    show(l.actual)
-                ),
-                Some(l) => format!(
-                    "step {} of the shortest failing sequence ({}): expected {}, got {}",
-                    l.index,
-                    l.what,
-                    show(l.expected.result),
-                    show(l.actual)
-                ),
-                None => format!(
-                    "proptest found a failing sequence that passed on replay: {}",
-                    cx.reason
-                ),
-            };
-            let mut details = vec![
-                replay,
-                facts,
-                format!(
-                    "shortest failing sequence: {} step(s) from an empty VM, then final-state probes \
-                     (identical re-set of each slot the model has: 0; delete of each other id: EINVAL)",
-                    cx.steps.len()
-                ),
-            ];
-            for l in &cx.trace {
-                details.extend(l.to_string().lines().map(str::to_string));
-            }
-            if !cx.reproduced {
-                details.push("the replay on a fresh VM agreed with the model: the failure is not deterministic".into());
-            }
-            details.push(format!(
-                "proptest's shrunk case, before a last pass that drops single steps: {} ({} sequences run)",
-                cx.reason, cx.stats.sequences
-            ));
-            Err(harness::CaseReport::fail(summary).with_details(details))
-        }
-        Err(PropertyError::Fixture(e)) => Err(fixture_error(e)),
-        Err(PropertyError::Aborted(why)) => Err(harness::CaseReport::error(format!(
-            "proptest gave up: {why}"
-        ))),
-    }
+    let strategy = memslots::sequences(rules.clone(), space.clone(), memslots::MAX_STEPS);
+    let start = || Ok((Vm::new()?, MemslotModel::new(rules.clone(), space.clone())));
+    let result = fixtures::models::check(&p.config(ctx), &strategy, start);
+    p.report(ctx, vec![facts], result)
 }

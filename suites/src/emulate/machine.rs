@@ -10,7 +10,6 @@ use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 /// An emulator binary and what it says it is.
@@ -159,28 +158,6 @@ pub struct Limits {
     pub total: Duration,
 }
 
-/// Set by the signal handler; 0 while no signal came.
-static SIGNALLED: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_signal(sig: i32) {
-    SIGNALLED.store(sig, Ordering::SeqCst);
-}
-
-fn catch_signals() {
-    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-    let action = SigAction::new(
-        SigHandler::Handler(on_signal),
-        SaFlags::empty(),
-        SigSet::empty(),
-    );
-    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        // SAFETY: the handler only stores into an atomic, which is async-signal-safe.
-        unsafe {
-            let _ = sigaction(s, &action);
-        }
-    }
-}
-
 /// The running emulator; dropping it kills the whole process group.
 struct Running {
     child: Child,
@@ -215,7 +192,7 @@ pub fn run(
     tick_every: Duration,
     mut tick: impl FnMut(&ConsoleState, Duration),
 ) -> Result<(MachineEnd, ConsoleState), Error> {
-    catch_signals();
+    fixtures::raw::process::catch_termination_signals();
     let log_path = dir.join("console.log");
     let log = std::fs::File::create(&log_path).map_err(|e| Error::io(&log_path, e))?;
     let log_err = log.try_clone().map_err(|e| Error::io(&log_path, e))?;
@@ -228,13 +205,7 @@ pub fn run(
         .stdout(log)
         .stderr(log_err)
         .process_group(0);
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
-                .map_err(std::io::Error::from)
-        });
-    }
+    fixtures::raw::process::dies_with_parent(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| {
         Error::setup(format!(
             "cannot start the emulator {}: {e}",
@@ -254,8 +225,7 @@ pub fn run(
     let mut stopped_at: Option<Instant> = None;
     let end = loop {
         std::thread::sleep(Duration::from_millis(250));
-        let sig = SIGNALLED.load(Ordering::SeqCst);
-        if sig != 0 {
+        if let Some(sig) = fixtures::raw::process::termination_signal() {
             break MachineEnd::Interrupted(sig);
         }
         // New console output, line by line.
