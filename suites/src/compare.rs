@@ -227,6 +227,21 @@ fn describe(ch: &Change) -> String {
     format!("{}: {} -> {}", ch.id, side(&ch.base), side(&ch.new))
 }
 
+/// The recorded case-id renames (`old -> new`, the file tests/case_ids.rs checks).
+const RENAMES: &str = include_str!("../tests/case_id_renames.txt");
+
+/// A report of an older version keys some cases by their old ids: use the current ones.
+fn follow_renames(mut run: RunResults) -> RunResults {
+    for line in RENAMES.lines().filter(|l| !l.starts_with('#')) {
+        if let Some((old, new)) = line.split_once(" -> ") {
+            if let Some(r) = run.cases.remove(old.trim()) {
+                run.cases.entry(new.trim().to_string()).or_insert(r);
+            }
+        }
+    }
+    run
+}
+
 /// `compare` as a subcommand: `args` are the words after `compare`.
 pub fn main(args: Vec<String>) -> ExitCode {
     let cli = match CompareCli::try_parse_from(
@@ -257,6 +272,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
     let (Ok(base), Ok(new)) = (read(&cli.base), read(&cli.new)) else {
         return ExitCode::from(2);
     };
+    let (base, new) = (follow_renames(base), follow_renames(new));
     let c = Comparison::of(&base, &new);
     let text = match cli.format {
         Format::Text => c.render_text(),
@@ -355,6 +371,7 @@ mod tests {
                 ("s::g::alt", Status::Pass, &["0: 4 KiB"]),
             ],
         );
+        let (base, new) = (follow_renames(base), follow_renames(new));
         let c = Comparison::of(&base, &new);
         assert_eq!(ids(&c.alternative_changed), ["s::g::alt"]);
         assert_eq!(c.properties.len(), 1);
@@ -367,6 +384,32 @@ mod tests {
         );
         assert!(!text.contains("s::g::same"), "{text}");
         assert!(!c.regressed());
+    }
+
+    #[test]
+    fn an_old_report_is_read_with_the_current_ids() {
+        let old = run(
+            &[],
+            &[(
+                "ioeventfd::sequences::assign_deassign_model",
+                Status::Pass,
+                &[],
+            )],
+        );
+        let new = run(
+            &[],
+            &[(
+                "ioeventfd::property::assign_deassign_model",
+                Status::Pass,
+                &[],
+            )],
+        );
+        let c = Comparison::of(&follow_renames(old), &follow_renames(new));
+        assert!(
+            c.added.is_empty() && c.removed.is_empty(),
+            "{}",
+            c.render_text()
+        );
     }
 
     #[test]
