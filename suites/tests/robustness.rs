@@ -140,6 +140,19 @@ fn entries(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Waits (30 s at most) until the run's staging directory shows the run is under way.
+fn wait_for_staging(dir: &Path) {
+    let start = Instant::now();
+    while !entries(dir).iter().any(|e| e.starts_with(".incomplete-")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            entries(dir)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn schema_valid(xml: &Path) {
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/schemas/junit-10.xsd");
     if !schema.exists() {
@@ -387,16 +400,7 @@ fn a_second_signal_ends_at_once() {
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    // The staging directory shows the run is under way.
-    let start = Instant::now();
-    while !entries(&dir).iter().any(|e| e.starts_with(".incomplete-")) {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{:?}",
-            entries(&dir)
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_staging(&dir);
     std::thread::sleep(Duration::from_millis(200));
     signal(runner.id(), nix::sys::signal::Signal::SIGINT);
     std::thread::sleep(Duration::from_millis(500));
@@ -653,15 +657,7 @@ fn a_full_disk_leaves_the_previous_run_and_latest() {
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    let start = Instant::now();
-    while !entries(&dir).iter().any(|e| e.starts_with(".incomplete-")) {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{:?}",
-            entries(&dir)
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_staging(&dir);
     let mut filler = std::fs::File::create(dir.join("filler")).unwrap();
     while filler.write_all(&[0u8; 4096]).is_ok() {}
     let _ = filler.sync_all();
