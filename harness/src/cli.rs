@@ -21,9 +21,10 @@ pub struct HarnessArgs {
     #[arg(long)]
     pub no_reports: bool,
 
-    /// The KCIDB origin (the CI system's name) in kcidb.json: lower-case letters, digits, '_'.
-    #[arg(long, value_name = "NAME", default_value = crate::kcidb::DEFAULT_ORIGIN, value_parser = parse_kcidb_origin)]
-    pub kcidb_origin: String,
+    /// The KCIDB origin (the CI system's name) in kcidb.json: lower-case letters, digits, '_'
+    /// (default: the program's name, '-' as '_').
+    #[arg(long, value_name = "NAME", value_parser = parse_kcidb_origin)]
+    pub kcidb_origin: Option<String>,
 
     /// Per-case timeout in seconds; a case still running then is killed and reported as an error.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..))]
@@ -63,6 +64,10 @@ pub struct HarnessArgs {
     /// Internal: run exactly this case and print its result (the parent's child process).
     #[arg(long, hide = true, value_name = "ID")]
     pub child_case: Option<String>,
+
+    /// Internal: serve a worker of the runner on stdin, forking one process per case.
+    #[arg(long, hide = true)]
+    pub case_server: bool,
 
     /// `--format ktap` (taken out of the arguments before libtest-mimic sees them).
     #[arg(skip)]

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// The environment variable that tells a case process which runner started it.
-pub(crate) const RUNNER_PID_ENV: &str = "KVM_CONFORMANCE_RUNNER_PID";
+pub(crate) const RUNNER_PID_ENV: &str = "HARNESS_RUNNER_PID";
 
 const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 
@@ -74,16 +74,16 @@ fn on_signal(sig: Signal) {
         .is_ok();
     kill_all_groups();
     if first {
-        crate::output::err_line(&format!(
-            "kvm-conformance: {sig}: stopping the cases and writing the reports \
+        crate::output::fail_line(&format!(
+            "{sig}: stopping the cases and writing the reports \
              (another signal ends the run at once, without reports)"
         ));
     } else {
         if let Some(dir) = lock(&STAGING).take() {
             let _ = std::fs::remove_dir_all(dir);
         }
-        crate::output::err_line(&format!(
-            "kvm-conformance: {sig} again: ending at once; no reports written, latest unchanged"
+        crate::output::fail_line(&format!(
+            "{sig} again: ending at once; no reports written, latest unchanged"
         ));
         std::process::exit(128 + sig as i32);
     }
@@ -112,6 +112,17 @@ pub(crate) fn spawn(cmd: &mut Command) -> std::io::Result<Option<Child>> {
     let child = cmd.spawn()?;
     groups.push(child.id() as i32);
     Ok(Some(child))
+}
+
+/// A case process started by a case server: list its group for the signal watcher, unless the
+/// run was interrupted meanwhile (then false: the caller kills it).
+pub(crate) fn track(pid: u32) -> bool {
+    let mut groups = lock(&GROUPS);
+    if interrupted().is_some() {
+        return false;
+    }
+    groups.push(pid as i32);
+    true
 }
 
 /// Kill a case's whole process group (the case and whatever it forked).

@@ -10,11 +10,21 @@
 //! release, arch, machine, backend, capabilities, seed) go on the build; each test's
 //! environment names the kernel release, arch, machine and backend.
 
-use crate::result::{CaseResult, RunRecord, Status};
+use crate::result::{CaseResult, NotRun, RunRecord, Status};
 use serde_json::{json, Map, Value};
 
-/// The default `--kcidb-origin`.
-pub const DEFAULT_ORIGIN: &str = "kvm_conformance";
+/// The origin without `--kcidb-origin`: the program's name in KCIDB's alphabet
+/// (`kvm-conformance` -> `kvm_conformance`).
+pub fn origin_of(program: &str) -> String {
+    program
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '_' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '_',
+        })
+        .collect()
+}
 
 /// KCIDB log excerpts are limited to this many bytes.
 const LOG_EXCERPT_MAX: usize = 16384;
@@ -96,7 +106,7 @@ pub fn to_json(run: &RunRecord, origin: &str, run_id: &str) -> Value {
             "id": test_id,
             "build_id": build_id,
             "origin": origin,
-            "path": path(&r.id),
+            "path": path(&origin_of(&run.name), &r.id),
             "status": status(r),
             "duration": r.duration.as_secs_f64(),
             "comment": first_line(&r.report.summary),
@@ -149,15 +159,15 @@ fn status(r: &CaseResult) -> &'static str {
         Status::Pass => "PASS",
         Status::Fail | Status::KnownBug => "FAIL",
         Status::Error => "ERROR",
-        Status::Skip if r.report.summary.starts_with("run interrupted") => "MISS",
+        Status::Skip if r.not_run == Some(NotRun::Interrupted) => "MISS",
         Status::Skip => "SKIP",
     }
 }
 
 /// `ioeventfd::len::rejects_3` -> `kvm_conformance.ioeventfd.len.rejects_3`; characters a KCIDB
 /// path cannot hold become `_`.
-fn path(id: &str) -> String {
-    let mut p = String::from("kvm_conformance");
+fn path(origin_prefix: &str, id: &str) -> String {
+    let mut p = String::from(origin_prefix);
     for part in id.split("::") {
         p.push('.');
         p.extend(part.chars().map(|c| {
@@ -247,7 +257,7 @@ mod tests {
     #[test]
     fn a_known_bug_is_a_failing_test_with_an_incident_of_one_issue() {
         let run = sample_run();
-        let v = to_json(&run, DEFAULT_ORIGIN, "r");
+        let v = to_json(&run, "kvm_conformance", "r");
         let bug_tests: Vec<&Value> = v["tests"]
             .as_array()
             .unwrap()
@@ -273,12 +283,18 @@ mod tests {
     }
 
     #[test]
+    fn the_default_origin_is_the_program_name() {
+        assert_eq!(origin_of("kvm-conformance"), "kvm_conformance");
+        assert!(check_origin(&origin_of("My Suite.2")).is_ok());
+    }
+
+    #[test]
     fn paths_and_excerpts_fit_the_schema() {
         assert_eq!(
-            path("s390_mem_op::ar::17"),
+            path("kvm_conformance", "s390_mem_op::ar::17"),
             "kvm_conformance.s390_mem_op.ar.17"
         );
-        assert_eq!(path("a::b c::d"), "kvm_conformance.a.b_c.d");
+        assert_eq!(path("kvm_conformance", "a::b c::d"), "kvm_conformance.a.b_c.d");
         let mut run = sample_run();
         run.results[0].output = "é".repeat(LOG_EXCERPT_MAX) + "\0";
         let e = excerpt(&run.results[0]);

@@ -4,17 +4,23 @@
 
 #![forbid(unsafe_code)]
 
+mod case;
+mod case_server;
+mod child;
 pub mod cli;
+mod closing;
 mod console;
 pub mod interrupt;
 pub mod junit;
 pub mod kcidb;
 pub mod kmsg;
 pub mod ktap;
+mod launch;
 mod listing;
 pub mod outcome;
 pub mod output;
 mod reports;
+mod schedule;
 pub mod rerun;
 pub mod result;
 pub mod runner;
@@ -25,4 +31,6 @@ pub use cli::HarnessArgs;
 pub use outcome::{judge, AltKind, Alternative, Expected, Judgement, Outcome};
 pub use rerun::RerunSpec;
 pub use result::{CaseReport, CaseResult, KernelLog, KnownBug, RunRecord, Status};
-pub use runner::{Case, CaseContext, RunPlan};
+pub use case::{Case, CaseBody, CaseContext, Cost, ForkFn, Precheck, RunPlan};
+pub use result::NotRun;
+pub use runner::RunError;

@@ -1,7 +1,7 @@
 //! `--list --locations`: the selected case ids, each with the place its case is defined
 //! (`file:line`), so an id from a report or a dashboard leads to its row in one step.
 
-use crate::runner::Case;
+use crate::case::Case;
 
 /// The listing lines: the id, padded, then the location (`-` for a case that records none).
 pub fn lines(cases: &[Case]) -> Vec<String> {

@@ -16,6 +16,9 @@ pub struct RerunSpec {
     pub env: Vec<(String, String)>,
     /// Options after the program, one word each (quoted as needed when printed).
     pub args: Vec<String>,
+    /// The command that starts the program for a user (run.sh names itself), instead of the
+    /// binary's path.
+    pub launcher: Option<String>,
 }
 
 struct Current {
@@ -32,7 +35,7 @@ pub fn command(id: &str) -> String {
     let current = CURRENT.read().unwrap_or_else(PoisonError::into_inner);
     match &*current {
         Some(c) => render(&c.prefix, c.ignored.contains(id), id),
-        None => render("kvm-conformance", false, id),
+        None => render(&crate::output::program_name(), false, id),
     }
 }
 
@@ -65,7 +68,7 @@ pub(crate) fn prefix(args: &HarnessArgs, spec: &RerunSpec, seed: u64) -> String 
         .iter()
         .map(|(k, v)| format!("{k}={}", quote(v)))
         .collect();
-    words.push(program());
+    words.push(program(spec));
     words.extend(spec.args.iter().map(|a| quote(a)));
     if let Some(n) = args.proptest_cases {
         words.push(format!("--proptest-cases {n}"));
@@ -86,15 +89,14 @@ pub(crate) fn prefix(args: &HarnessArgs, spec: &RerunSpec, seed: u64) -> String 
     words.join(" ")
 }
 
-/// `$KVM_CONFORMANCE_LAUNCHER` (run.sh sets it; taken as it is, it may carry options) or this
+/// The suites' launcher (e.g. `./run.sh`; taken as it is, it may carry options) or this
 /// binary's path, relative to the working directory when it is below it.
-fn program() -> String {
-    if let Ok(l) = std::env::var("KVM_CONFORMANCE_LAUNCHER") {
-        if !l.trim().is_empty() {
-            return l;
-        }
+fn program(spec: &RerunSpec) -> String {
+    if let Some(l) = spec.launcher.as_deref().filter(|l| !l.trim().is_empty()) {
+        return l.to_string();
     }
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("kvm-conformance"));
+    let exe = std::env::current_exe()
+        .unwrap_or_else(|_| PathBuf::from(crate::output::program_name()));
     let cwd = std::env::current_dir().unwrap_or_default();
     let shown = exe
         .strip_prefix(&cwd)
@@ -160,6 +162,7 @@ mod tests {
                 "--machine".into(),
                 "lab box".into(),
             ],
+            launcher: None,
         };
         let args = parsed(&[
             "--proptest-cases",
@@ -177,7 +180,7 @@ mod tests {
             "r",
         ]);
         let p = prefix(&args, &spec, 42);
-        let program = program();
+        let program = program(&spec);
         assert!(
             p.starts_with("KVM_CONFORMANCE_DEVICE='/dev/my kvm' ")
                 && p.ends_with(&format!(
@@ -189,6 +192,11 @@ mod tests {
         // The defaults add nothing.
         let plain = prefix(&parsed(&[]), &RerunSpec::default(), 7);
         assert!(plain.ends_with(&format!("{program} --seed 7")), "{plain}");
+        let launched = RerunSpec {
+            launcher: Some("./run.sh".into()),
+            ..RerunSpec::default()
+        };
+        assert_eq!(prefix(&parsed(&[]), &launched, 7), "./run.sh --seed 7");
     }
 
     #[test]

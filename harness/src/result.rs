@@ -182,6 +182,22 @@ pub struct CaseResult {
     pub output: String,
     /// The command that reruns only this case.
     pub rerun: String,
+    /// Why the case did not run, when the runner decided it did not (its report is then a
+    /// skip with the same words).
+    pub not_run: Option<NotRun>,
+}
+
+/// Why the runner did not run a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotRun {
+    /// Marked ignored and not asked for (`--ignored`, `--include-ignored`).
+    Ignored,
+    /// `--bench`: these cases are tests.
+    Bench,
+    /// A signal stopped the run before or while it ran.
+    Interrupted,
+    /// The runner's process could tell it would skip (architecture, capability).
+    Precheck,
 }
 
 /// A whole run: its properties and its results in declaration order.
@@ -248,6 +264,7 @@ pub(crate) mod tests {
             duration: Duration::from_millis(3),
             output: String::new(),
             rerun: format!("./run.sh --exact '{id}'"),
+            not_run: None,
         };
         RunRecord {
             name: "kvm-conformance".into(),

@@ -2,7 +2,7 @@
 //! libtest does not do: a selection that matches nothing is an error naming the closest ids
 //! (a typo must not pass as a green run), and quotes pasted with an id are dropped.
 
-use crate::runner::Case;
+use crate::case::Case;
 use libtest_mimic::{Arguments, Trial};
 
 /// Drop quotes around the filter and the `--skip` patterns: a rerun line quotes its id

@@ -235,7 +235,11 @@ fn run_cli(args: Vec<String>) -> ExitCode {
     }
     // Everything of this command line and environment that changes what a case does, for
     // the rerun lines (the harness adds its own options and the seed).
-    let mut rerun = RerunSpec::default();
+    let mut rerun = RerunSpec {
+        // run.sh names itself: a rerun line then starts with ./run.sh, not the binary's path.
+        launcher: std::env::var("KVM_CONFORMANCE_LAUNCHER").ok(),
+        ..RerunSpec::default()
+    };
     rerun
         .args
         .extend(["--backend".into(), k.backend().as_str().to_string()]);
@@ -298,6 +302,7 @@ fn run_cli(args: Vec<String>) -> ExitCode {
         // The child processes of a live run each read their own lines; the parent the rest.
         kernel_log: k.backend() == Backend::Live && unusable.is_none(),
         unusable,
+        fork: Some(fixtures::raw::process::fork_single_threaded),
     };
     harness::runner::run(&cli.harness, plan)
 }

@@ -25,6 +25,8 @@ fn selftest(id: &str, body: fn() -> CaseReport) -> harness::Case {
         seed_section: "the harness itself".into(),
         ignored: false,
         location: Some(format!("{}:{}", at.file(), at.line())),
+        precheck: None,
+        cost: harness::Cost::Quick,
         body: Arc::new(move |_| body()),
     }
 }
@@ -86,6 +88,10 @@ pub fn cases() -> Vec<harness::Case> {
         selftest("panics", || panic!("deliberate panic")),
         selftest("crashes", || std::process::abort()),
         selftest("hangs", || {
+            // The robustness tests find this case's process by the pid it leaves here.
+            if let Ok(path) = std::env::var("KVM_CONFORMANCE_SELFTEST_PIDFILE") {
+                let _ = std::fs::write(path, std::process::id().to_string());
+            }
             std::thread::sleep(std::time::Duration::from_secs(3600));
             CaseReport::pass("woke up")
         }),

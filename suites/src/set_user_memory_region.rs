@@ -319,7 +319,7 @@ pub fn rows() -> Vec<Row> {
         row("s390::slot_starting_at_mem_limit", a.gpa_below_mem_limit(0), EINVAL).needs(&s390),
         row("s390::userspace_addr_unmapped_accepted", a.raw_uaddr(0x4000_0000_0000_0000), OK).needs(&s390).doc("s390's access_ok() accepts any address (separate user address space)"),
     ]);
-    rows.push(row("fill::every_slot_then_one_more", a, OK).then(fill_every_slot));
+    rows.push(row("fill::every_slot_then_one_more", a, OK).then(fill_every_slot).long());
     rows.extend(guest_rows());
     rows
 }

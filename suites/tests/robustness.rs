@@ -189,29 +189,31 @@ fn ppid(pid: u32) -> Option<u32> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// The case process the runner `runner` started for `id`, once it runs.
-fn wait_for_case(runner: u32, id: &str, limit: Duration) -> u32 {
+/// Where `selftest::hangs` leaves its pid (`KVM_CONFORMANCE_SELFTEST_PIDFILE`).
+fn pidfile(dir: &Path) -> PathBuf {
+    dir.with_extension("pid")
+}
+
+/// The process of `selftest::hangs`, once it runs: a descendant of the runner (its child, or
+/// the child of the runner's case server).
+fn wait_for_hanging_case(runner: u32, dir: &Path, limit: Duration) -> u32 {
     let start = Instant::now();
     while start.elapsed() < limit {
-        for e in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            if ppid(pid) != Some(runner) {
-                continue;
-            }
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
-            if args
-                .windows(2)
-                .any(|w| w[0] == b"--child-case" && w[1] == id.as_bytes())
-            {
-                return pid;
-            }
+        if let Some(pid) = std::fs::read_to_string(pidfile(dir))
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+        {
+            let parent = ppid(pid);
+            let grandparent = parent.and_then(ppid);
+            assert!(
+                parent == Some(runner) || grandparent == Some(runner),
+                "the hanging case {pid} is no descendant of the runner {runner}"
+            );
+            return pid;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("no case process for {id} under runner {runner} after {limit:?}");
+    panic!("no case process for selftest::hangs under runner {runner} after {limit:?}");
 }
 
 fn gone_within(pid: u32, limit: Duration) -> bool {
@@ -290,13 +292,16 @@ fn interrupted_runs_stop_the_cases_and_write_complete_reports() {
                 dir.to_str().unwrap(),
                 "selftest::",
             ],
-            &[("KVM_CONFORMANCE_SELFTEST", "1")],
+            &[
+                ("KVM_CONFORMANCE_SELFTEST", "1"),
+                ("KVM_CONFORMANCE_SELFTEST_PIDFILE", pidfile(&dir).to_str().unwrap()),
+            ],
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-        let case = wait_for_case(runner.id(), "selftest::hangs", Duration::from_secs(60));
+        let case = wait_for_hanging_case(runner.id(), &dir, Duration::from_secs(60));
         // Its own process group, so the runner can kill it with whatever it started.
         assert_eq!(
             nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(case as i32)))
@@ -394,7 +399,10 @@ fn a_second_signal_ends_at_once() {
             "--exact",
             "selftest::hangs",
         ],
-        &[("KVM_CONFORMANCE_SELFTEST", "1")],
+        &[
+            ("KVM_CONFORMANCE_SELFTEST", "1"),
+            ("KVM_CONFORMANCE_SELFTEST_PIDFILE", pidfile(&dir).to_str().unwrap()),
+        ],
     )
     .stdout(Stdio::null())
     .stderr(Stdio::piped())
@@ -449,13 +457,16 @@ fn a_case_process_never_outlives_its_runner() {
             "--exact",
             "selftest::hangs",
         ],
-        &[("KVM_CONFORMANCE_SELFTEST", "1")],
+        &[
+            ("KVM_CONFORMANCE_SELFTEST", "1"),
+            ("KVM_CONFORMANCE_SELFTEST_PIDFILE", pidfile(&dir).to_str().unwrap()),
+        ],
     )
     .stdout(Stdio::null())
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    let case = wait_for_case(runner.id(), "selftest::hangs", Duration::from_secs(60));
+    let case = wait_for_hanging_case(runner.id(), &dir, Duration::from_secs(60));
     runner.kill().unwrap();
     runner.wait().unwrap();
     assert!(

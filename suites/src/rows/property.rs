@@ -73,7 +73,8 @@ impl Property {
     ) -> harness::Case {
         let def = CaseDef::new(self.id(), seed, needs, move |host, ctx| {
             body(host, ctx, &self)
-        });
+        })
+        .long();
         case(self.suite, def)
     }
 

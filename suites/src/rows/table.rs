@@ -10,7 +10,7 @@ use fixtures::host::open_kvm;
 use fixtures::raw::Backend;
 use harness::{CaseContext, CaseReport, Expected};
 use std::panic::Location;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The world a suite's rows run in, and the calls only that suite knows.
 pub trait Fixture: Sized + 'static {
@@ -71,6 +71,8 @@ pub struct Row<F: Fixture> {
     /// Where api.txt and the kernel disagree, reported as a documentation deviation.
     pub doc: Option<&'static str>,
     pub then: Option<Then<F>>,
+    /// Many calls (a fill of every slot): started early by the scheduler.
+    pub cost: harness::Cost,
 }
 
 impl<F: Fixture> Row<F> {
@@ -107,7 +109,14 @@ impl<F: Fixture> Row<F> {
             expect,
             doc: None,
             then: None,
+            cost: harness::Cost::Quick,
         }
+    }
+
+    /// A row that makes many calls: the scheduler starts it among the first.
+    pub fn long(mut self) -> Self {
+        self.cost = harness::Cost::Long;
+        self
     }
 
     /// Also needs these.
@@ -196,6 +205,7 @@ pub fn cases<F: Fixture>(suite: &str, seed: Seed, rows: Vec<Row<F>>) -> Vec<harn
                 seed,
                 needs: row.needs.clone(),
                 ignored: false,
+                cost: row.cost,
                 location: row.location,
                 body: Arc::new(move |host, ctx| run(host, ctx, &row)),
             };
@@ -213,6 +223,7 @@ pub struct CaseDef {
     pub seed: Seed,
     pub needs: Vec<Need>,
     pub ignored: bool,
+    pub cost: harness::Cost,
     pub location: &'static Location<'static>,
     pub body: Body,
 }
@@ -231,9 +242,16 @@ impl CaseDef {
             seed,
             needs: needs.to_vec(),
             ignored: false,
+            cost: harness::Cost::Quick,
             location: Location::caller(),
             body: Arc::new(body),
         }
+    }
+
+    /// Many calls or generated inputs: the scheduler starts it among the first.
+    pub fn long(mut self) -> Self {
+        self.cost = harness::Cost::Long;
+        self
     }
 
     /// Not run unless `--ignored` / `--include-ignored` (slow or stressful).
@@ -243,23 +261,51 @@ impl CaseDef {
     }
 }
 
+/// The reason a case with these needs skips on this host, architecture first: an s390 case on
+/// x86 skips as "needs s390x", not as a missing s390 capability.
+fn unmet(host: &Host, needs: &[Need]) -> Option<String> {
+    let arch_first = needs
+        .iter()
+        .filter(|n| n.is_arch())
+        .chain(needs.iter().filter(|n| !n.is_arch()));
+    { arch_first }.find_map(|n| n.unmet(host))
+}
+
+/// The runner's own view of the host, opened once for every precheck of the run.
+fn runner_host() -> &'static Result<Host, String> {
+    static HOST: OnceLock<Result<Host, String>> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let k = fixtures::kernel();
+        open_kvm(k).map(|sys| Host { k, sys })
+    })
+}
+
 /// Turn a case definition into a harness case: open KVM (skip with the reason when there is
-/// none), check the needs (skip with what is missing), then run the body.
+/// none), check the needs (skip with what is missing), then run the body. The runner decides
+/// the same skips before it starts the case (`precheck`), with the same words.
 pub fn case(suite: &str, def: CaseDef) -> harness::Case {
     let CaseDef {
         id,
         seed,
         needs,
         ignored,
+        cost,
         location,
         body,
     } = def;
+    let needs = Arc::new(needs);
+    let precheck_needs = Arc::clone(&needs);
     harness::Case {
         id: format!("{suite}::{id}"),
         suite: suite.to_string(),
         seed_section: seed.to_string(),
         ignored,
         location: Some(format!("{}:{}", location.file(), location.line())),
+        cost,
+        precheck: Some(Arc::new(move || match runner_host() {
+            Ok(host) => unmet(host, &precheck_needs).map(CaseReport::skip),
+            Err(reason) => Some(CaseReport::skip(reason.clone())),
+        })),
         body: Arc::new(move |ctx: &CaseContext| {
             let k = fixtures::kernel();
             let sys = match open_kvm(k) {
@@ -267,13 +313,7 @@ pub fn case(suite: &str, def: CaseDef) -> harness::Case {
                 Err(reason) => return CaseReport::skip(reason),
             };
             let host = Arc::new(Host { k, sys });
-            // The architecture decides first: an s390 case on x86 skips as "needs s390x", not
-            // as a missing s390 capability.
-            let arch_first = needs
-                .iter()
-                .filter(|n| n.is_arch())
-                .chain(needs.iter().filter(|n| !n.is_arch()));
-            if let Some(reason) = { arch_first }.find_map(|n| n.unmet(&host)) {
+            if let Some(reason) = unmet(&host, &needs) {
                 return CaseReport::skip(reason);
             }
             // A WARN or oops that leaves every errno right still fails the case (live only).
