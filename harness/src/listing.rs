@@ -38,6 +38,8 @@ mod tests {
             seed_section: "listing test".into(),
             ignored: false,
             location: location.map(str::to_string),
+            precheck: None,
+            cost: crate::case::Cost::Quick,
             body: Arc::new(|_| CaseReport::pass("fine")),
         }
     }

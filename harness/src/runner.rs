@@ -488,6 +488,7 @@ fn utc_stamp(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rerun::RerunSpec;
     use crate::result::tests::sample_run;
     use clap::Parser;
     use std::sync::Arc;

@@ -205,6 +205,8 @@ mod tests {
                 seed_section: String::new(),
                 location: None,
                 ignored: id.contains("stress"),
+                precheck: None,
+                cost: crate::case::Cost::Quick,
                 body: Arc::new(|_| crate::CaseReport::pass("p")),
             })
             .collect()

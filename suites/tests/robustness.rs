@@ -254,7 +254,9 @@ fn previous_run(dir: &Path) -> String {
                 "--report-dir",
                 dir.to_str().unwrap(),
                 "--exact",
-                "selftest::skips",
+                // Declared before selftest::hangs: the next run, which starts the cases the
+                // previous one measured first, still meets hangs before the cases after it.
+                "selftest::right_expectation",
             ],
             &[("KVM_CONFORMANCE_SELFTEST", "1")],
         ),
