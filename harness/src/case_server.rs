@@ -275,7 +275,8 @@ impl CaseServer {
                     _ => break Err(lost("the case server stopped answering".into())),
                 }
             }
-            let wait = nix::poll::PollTimeout::try_from(left).unwrap_or(nix::poll::PollTimeout::MAX);
+            let wait =
+                nix::poll::PollTimeout::try_from(left).unwrap_or(nix::poll::PollTimeout::MAX);
             let mut fds = [nix::poll::PollFd::new(
                 self.socket.as_fd(),
                 nix::poll::PollFlags::POLLIN,

@@ -68,7 +68,8 @@ mod tests {
     #[test]
     fn the_result_line_is_split_from_what_the_case_printed() {
         let json = serde_json::to_string(&CaseReport::pass("fine")).unwrap();
-        let (printed, result) = split_output(format!("hello\n\n{RESULT_MARKER}{json}\n").as_bytes());
+        let (printed, result) =
+            split_output(format!("hello\n\n{RESULT_MARKER}{json}\n").as_bytes());
         assert_eq!(printed, "hello");
         assert_eq!(result.unwrap().unwrap().status, Status::Pass);
         let (printed, result) = split_output(b"a panic\n");

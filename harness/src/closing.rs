@@ -133,7 +133,10 @@ fn summary_text(record: &RunRecord, summary: &[String], kernel_log_outside: &[St
 }
 
 /// The kernel log records of the whole run that no case saw, as dmesg lines.
-pub(crate) fn lines_outside_cases(records: Vec<crate::kmsg::Record>, results: &[CaseResult]) -> Vec<String> {
+pub(crate) fn lines_outside_cases(
+    records: Vec<crate::kmsg::Record>,
+    results: &[CaseResult],
+) -> Vec<String> {
     records
         .into_iter()
         .filter(|line| {
@@ -184,4 +187,3 @@ pub(crate) fn known_bug_lines(record: &RunRecord, strict: bool) -> Vec<String> {
     }
     lines
 }
-

@@ -294,7 +294,10 @@ mod tests {
             path("kvm_conformance", "s390_mem_op::ar::17"),
             "kvm_conformance.s390_mem_op.ar.17"
         );
-        assert_eq!(path("kvm_conformance", "a::b c::d"), "kvm_conformance.a.b_c.d");
+        assert_eq!(
+            path("kvm_conformance", "a::b c::d"),
+            "kvm_conformance.a.b_c.d"
+        );
         let mut run = sample_run();
         run.results[0].output = "é".repeat(LOG_EXCERPT_MAX) + "\0";
         let e = excerpt(&run.results[0]);

@@ -61,7 +61,9 @@ impl<'a> Launcher<'a> {
     pub(crate) fn run(&mut self, case: &Case) -> (CaseReport, String, Option<NotRun>) {
         let timeout = Duration::from_secs(self.args.timeout);
         let finished = match &mut self.way {
-            Way::InProcess => return (crate::child::run_body(case, &self.ctx), String::new(), None),
+            Way::InProcess => {
+                return (crate::child::run_body(case, &self.ctx), String::new(), None)
+            }
             Way::Exec => exec_case(self.args, case, &self.ctx, timeout),
             Way::Server(server) => {
                 let started = match server.take() {
@@ -108,7 +110,11 @@ fn judge(finished: Result<Finished, Launch>, timeout: u64) -> (CaseReport, Strin
             let why = crate::interrupt::interrupted()
                 .map(crate::interrupt::reason)
                 .unwrap_or_else(|| "run interrupted".into());
-            return (CaseReport::skip(why), String::new(), Some(NotRun::Interrupted));
+            return (
+                CaseReport::skip(why),
+                String::new(),
+                Some(NotRun::Interrupted),
+            );
         }
         Err(Launch::Spawn(e)) => {
             let hint = if e.raw_os_error() == Some(nix::libc::ENOEXEC) {

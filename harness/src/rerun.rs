@@ -95,8 +95,8 @@ fn program(spec: &RerunSpec) -> String {
     if let Some(l) = spec.launcher.as_deref().filter(|l| !l.trim().is_empty()) {
         return l.to_string();
     }
-    let exe = std::env::current_exe()
-        .unwrap_or_else(|_| PathBuf::from(crate::output::program_name()));
+    let exe =
+        std::env::current_exe().unwrap_or_else(|_| PathBuf::from(crate::output::program_name()));
     let cwd = std::env::current_dir().unwrap_or_default();
     let shown = exe
         .strip_prefix(&cwd)

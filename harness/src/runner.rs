@@ -180,7 +180,10 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
             &plan.properties,
             cases.len(),
         ));
-        say(&format!("seed: {} (rerun with --seed {})", ctx.seed, ctx.seed));
+        say(&format!(
+            "seed: {} (rerun with --seed {})",
+            ctx.seed, ctx.seed
+        ));
     }
     if let Some(s) = args.shard {
         if cases.is_empty() {
@@ -247,9 +250,21 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
             } else {
                 (NOT_RUN_IGNORED, NotRun::Ignored)
             };
-            finish(case, CaseReport::skip(why), Duration::ZERO, String::new(), Some(kind));
+            finish(
+                case,
+                CaseReport::skip(why),
+                Duration::ZERO,
+                String::new(),
+                Some(kind),
+            );
         } else if let Some(skip) = case.precheck.as_ref().and_then(|p| p()) {
-            finish(case, skip, Duration::ZERO, String::new(), Some(NotRun::Precheck));
+            finish(
+                case,
+                skip,
+                Duration::ZERO,
+                String::new(),
+                Some(NotRun::Precheck),
+            );
         } else {
             to_run.push(case.clone());
         }
@@ -261,11 +276,16 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
 
     let threads = libtest.test_threads.unwrap_or_else(default_threads);
     let can_fork = plan.fork.is_some() && args.child_runner.is_none();
-    let left = run_pool(threads, to_run, &|| Launcher::new(args, ctx, can_fork), &|case, launcher| {
-        let t = Instant::now();
-        let (report, output, not_run) = launcher.run(case);
-        finish(case, report, t.elapsed(), output, not_run);
-    });
+    let left = run_pool(
+        threads,
+        to_run,
+        &|| Launcher::new(args, ctx, can_fork),
+        &|case, launcher| {
+            let t = Instant::now();
+            let (report, output, not_run) = launcher.run(case);
+            finish(case, report, t.elapsed(), output, not_run);
+        },
+    );
     let interrupted = crate::interrupt::interrupted();
     if let Some(sig) = interrupted {
         let reason = crate::interrupt::reason(sig);
@@ -275,15 +295,24 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
         }
         for case in &left {
             let report = CaseReport::skip(&reason);
-            finish(case, report, Duration::ZERO, String::new(), Some(NotRun::Interrupted));
+            finish(
+                case,
+                report,
+                Duration::ZERO,
+                String::new(),
+                Some(NotRun::Interrupted),
+            );
         }
     }
     if let Some(con) = &console {
         con.finish(filtered_out, clock.elapsed());
     }
 
-    let order: std::collections::HashMap<&str, usize> =
-        cases.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let order: std::collections::HashMap<&str, usize> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
     let mut collected = results.into_inner().unwrap_or_else(PoisonError::into_inner);
     collected.sort_by_key(|r| order.get(r.id.as_str()).copied());
     let mut properties = plan.properties.clone();
@@ -491,8 +520,8 @@ mod tests {
     use crate::rerun::RerunSpec;
     use crate::result::tests::sample_run;
     use clap::Parser;
-    use std::sync::Arc;
     use rstest::rstest;
+    use std::sync::Arc;
 
     #[derive(Parser)]
     struct Cli {

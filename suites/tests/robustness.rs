@@ -296,7 +296,10 @@ fn interrupted_runs_stop_the_cases_and_write_complete_reports() {
             ],
             &[
                 ("KVM_CONFORMANCE_SELFTEST", "1"),
-                ("KVM_CONFORMANCE_SELFTEST_PIDFILE", pidfile(&dir).to_str().unwrap()),
+                (
+                    "KVM_CONFORMANCE_SELFTEST_PIDFILE",
+                    pidfile(&dir).to_str().unwrap(),
+                ),
             ],
         )
         .stdout(Stdio::piped())
@@ -403,7 +406,10 @@ fn a_second_signal_ends_at_once() {
         ],
         &[
             ("KVM_CONFORMANCE_SELFTEST", "1"),
-            ("KVM_CONFORMANCE_SELFTEST_PIDFILE", pidfile(&dir).to_str().unwrap()),
+            (
+                "KVM_CONFORMANCE_SELFTEST_PIDFILE",
+                pidfile(&dir).to_str().unwrap(),
+            ),
         ],
     )
     .stdout(Stdio::null())
@@ -461,7 +467,10 @@ fn a_case_process_never_outlives_its_runner() {
         ],
         &[
             ("KVM_CONFORMANCE_SELFTEST", "1"),
-            ("KVM_CONFORMANCE_SELFTEST_PIDFILE", pidfile(&dir).to_str().unwrap()),
+            (
+                "KVM_CONFORMANCE_SELFTEST_PIDFILE",
+                pidfile(&dir).to_str().unwrap(),
+            ),
         ],
     )
     .stdout(Stdio::null())
