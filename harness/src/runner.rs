@@ -125,7 +125,6 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
         .filter(|c| args.shard.is_none_or(|s| s.contains(&c.id)))
         .cloned()
         .collect();
-    let filtered_out = plan.cases.len() - cases.len();
     if libtest.list {
         if args.locations {
             crate::listing::with_locations(&cases);
@@ -140,59 +139,21 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
     let staging = if args.no_reports {
         None
     } else {
-        Some(
-            Staging::create(&args.report_dir, &run_id(plan)).map_err(|e| {
-                RunError::Reports(format!(
-                    "cannot write reports to {}: {e}",
-                    args.report_dir.display()
-                ))
-            })?,
-        )
+        let staging = Staging::create(&args.report_dir, &run_id(plan)).map_err(|e| {
+            let dir = args.report_dir.display();
+            RunError::Reports(format!("cannot write reports to {dir}: {e}"))
+        })?;
+        Some(staging)
     };
-
-    // KTAP and JSON own stdout; the other lines go to stderr then.
-    let json = libtest.format == Some(libtest_mimic::FormatSetting::Json) && !libtest.quiet;
-    let say = |line: &str| {
-        if args.ktap || json {
-            err_line(line)
-        } else {
-            out_line(line)
-        }
+    let lines = Lines {
+        // KTAP and JSON own stdout; the other lines go to stderr then.
+        to_stderr: args.ktap
+            || (libtest.format == Some(libtest_mimic::FormatSetting::Json) && !libtest.quiet),
+        // -q: nothing but the closing line when all is well (and the banner lines that say
+        // what the results are not: simulated, emulated, no KVM).
+        quiet: libtest.quiet,
     };
-    // -q: nothing but the closing line when all is well (and the banner lines that say what
-    // the results are not: simulated, emulated, no KVM).
-    let quiet = libtest.quiet;
-    for b in &plan.banner {
-        say(b);
-    }
-    let mut kernel_log = None;
-    if plan.kernel_log {
-        match crate::kmsg::Cursor::at_end() {
-            Ok(c) => kernel_log = Some(c),
-            Err(e) => say(&format!(
-                "kernel log: {e}: the cases run without their kernel log"
-            )),
-        }
-    }
-    if !quiet {
-        say(&crate::summary::banner(
-            &plan.name,
-            &plan.properties,
-            cases.len(),
-        ));
-        say(&format!(
-            "seed: {} (rerun with --seed {})",
-            ctx.seed, ctx.seed
-        ));
-    }
-    if let Some(s) = args.shard {
-        if cases.is_empty() {
-            say(&format!(
-                "shard {}/{}: none of the selected cases falls in this shard",
-                s.index, s.count
-            ));
-        }
-    }
+    let mut kernel_log = announce(args, plan, &lines, cases.len(), ctx.seed);
 
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -200,92 +161,28 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
         None
     } else {
         let names: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        Some(
-            Console::new(&libtest, &names)
-                .map_err(|e| RunError::Reports(format!("cannot write the log file: {e}")))?,
-        )
-    };
-    if let Some(con) = &console {
+        let con = Console::new(&libtest, &names)
+            .map_err(|e| RunError::Reports(format!("cannot write the log file: {e}")))?;
         con.title(cases.len());
-    }
-    let results: Mutex<Vec<CaseResult>> = Mutex::default();
-    let finish = |case: &Case, report: CaseReport, duration, output: String, not_run| {
-        let report = if args.strict { report.strict() } else { report };
-        let rerun = crate::rerun::command(&case.id);
-        if let Some(con) = &console {
-            match not_run {
-                Some(NotRun::Ignored | NotRun::Bench) => con.not_run(&case.id),
-                _ => {
-                    let failure =
-                        failure_message(&report, &output, case.location.as_deref(), &rerun);
-                    con.finished(&case.id, &report, failure);
-                }
-            }
-        }
-        results
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(CaseResult {
-                id: case.id.clone(),
-                suite: case.suite.clone(),
-                seed_section: case.seed_section.clone(),
-                location: case.location.clone(),
-                report,
-                duration,
-                output,
-                rerun,
-                not_run,
-            });
+        Some(con)
     };
-
-    // What the runner decides itself: cases not asked for, and skips it can tell.
-    let mut to_run = Vec::new();
-    for case in cases.iter() {
-        if libtest.is_ignored(&crate::select::trial(case)) {
-            let (why, kind) = if libtest.bench {
-                (
-                    "not run with --bench (these cases are tests, not benchmarks)",
-                    NotRun::Bench,
-                )
-            } else {
-                (NOT_RUN_IGNORED, NotRun::Ignored)
-            };
-            finish(
-                case,
-                CaseReport::skip(why),
-                Duration::ZERO,
-                String::new(),
-                Some(kind),
-            );
-        } else if let Some(skip) = case.precheck.as_ref().and_then(|p| p()) {
-            finish(
-                case,
-                skip,
-                Duration::ZERO,
-                String::new(),
-                Some(NotRun::Precheck),
-            );
-        } else {
-            to_run.push(case.clone());
-        }
-    }
-    crate::schedule::longest_first(
-        &mut to_run,
-        &crate::schedule::previous_durations(&args.report_dir),
-    );
+    let collector = Collector {
+        strict: args.strict,
+        console: console.as_ref(),
+        results: Mutex::default(),
+    };
+    let mut to_run = decide_in_runner(&libtest, &cases, &collector);
+    let measured = crate::schedule::previous_durations(&args.report_dir);
+    crate::schedule::longest_first(&mut to_run, &measured);
 
     let threads = libtest.test_threads.unwrap_or_else(default_threads);
     let can_fork = plan.fork.is_some() && args.child_runner.is_none();
-    let left = run_pool(
-        threads,
-        to_run,
-        &|| Launcher::new(args, ctx, can_fork),
-        &|case, launcher| {
-            let t = Instant::now();
-            let (report, output, not_run) = launcher.run(case);
-            finish(case, report, t.elapsed(), output, not_run);
-        },
-    );
+    let new_launcher = || Launcher::new(args, ctx, can_fork);
+    let left = run_pool(threads, to_run, &new_launcher, &|case, launcher| {
+        let t = Instant::now();
+        let (report, output, not_run) = launcher.run(case);
+        collector.finish(case, report, t.elapsed(), output, not_run);
+    });
     let interrupted = crate::interrupt::interrupted();
     if let Some(sig) = interrupted {
         let reason = crate::interrupt::reason(sig);
@@ -295,44 +192,16 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
         }
         for case in &left {
             let report = CaseReport::skip(&reason);
-            finish(
-                case,
-                report,
-                Duration::ZERO,
-                String::new(),
-                Some(NotRun::Interrupted),
-            );
+            let not_run = Some(NotRun::Interrupted);
+            collector.finish(case, report, Duration::ZERO, String::new(), not_run);
         }
     }
     if let Some(con) = &console {
-        con.finish(filtered_out, clock.elapsed());
+        con.finish(plan.cases.len() - cases.len(), clock.elapsed());
     }
 
-    let order: std::collections::HashMap<&str, usize> = cases
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
-        .collect();
-    let mut collected = results.into_inner().unwrap_or_else(PoisonError::into_inner);
-    collected.sort_by_key(|r| order.get(r.id.as_str()).copied());
-    let mut properties = plan.properties.clone();
-    if let Ok(u) = nix::sys::utsname::uname() {
-        properties.push((
-            "hostname".into(),
-            u.nodename().to_string_lossy().into_owned(),
-        ));
-    }
-    properties.push(("seed".into(), ctx.seed.to_string()));
-    let record = RunRecord {
-        name: plan.name.clone(),
-        properties,
-        suites: plan.suites.clone(),
-        results: collected,
-        started,
-        duration: clock.elapsed(),
-        banner: plan.banner.clone(),
-    };
-
+    let results = collector.into_results(&cases);
+    let record = run_record(plan, ctx.seed, results, started, clock.elapsed());
     // The kernel log lines no case saw (between cases, before the first, after the last).
     let outside = crate::closing::lines_outside_cases(
         kernel_log
@@ -345,23 +214,17 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
     if args.ktap {
         out(&ktap);
     }
-    let closing = crate::closing::close(
-        args,
-        &record,
-        ktap,
-        &outside,
-        interrupted.map(|sig| (sig, left.len())),
-        staging,
-    );
-    if !quiet && !args.ktap && !json {
+    let interrupted_at = interrupted.map(|sig| (sig, left.len()));
+    let closing = crate::closing::close(args, &record, ktap, &outside, interrupted_at, staging);
+    if !lines.quiet && !lines.to_stderr {
         for line in crate::summary::end_of_run(&record) {
-            say(&line);
+            lines.say(&line);
         }
     }
     for (i, line) in closing.lines.iter().enumerate() {
         // -q: the detail line (time, report directory) is the last one.
-        if !(quiet && i + 1 == closing.lines.len()) {
-            say(line);
+        if !(lines.quiet && i + 1 == closing.lines.len()) {
+            lines.say(line);
         }
     }
     if let Some(sig) = interrupted {
@@ -382,6 +245,181 @@ fn run_cases(args: &HarnessArgs, plan: &RunPlan, ctx: CaseContext) -> Result<Exi
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Where the runner's own lines go.
+struct Lines {
+    to_stderr: bool,
+    quiet: bool,
+}
+
+impl Lines {
+    fn say(&self, line: &str) {
+        if self.to_stderr {
+            err_line(line)
+        } else {
+            out_line(line)
+        }
+    }
+}
+
+/// The lines before the first case: the plan's banner, the run's banner line and seed; and the
+/// kernel log cursor the run's closing reads from.
+fn announce(
+    args: &HarnessArgs,
+    plan: &RunPlan,
+    lines: &Lines,
+    selected: usize,
+    seed: u64,
+) -> Option<crate::kmsg::Cursor> {
+    for b in &plan.banner {
+        lines.say(b);
+    }
+    let mut kernel_log = None;
+    if plan.kernel_log {
+        match crate::kmsg::Cursor::at_end() {
+            Ok(c) => kernel_log = Some(c),
+            Err(e) => lines.say(&format!(
+                "kernel log: {e}: the cases run without their kernel log"
+            )),
+        }
+    }
+    if !lines.quiet {
+        lines.say(&crate::summary::banner(
+            &plan.name,
+            &plan.properties,
+            selected,
+        ));
+        lines.say(&format!("seed: {seed} (rerun with --seed {seed})"));
+    }
+    if let Some(s) = args.shard {
+        if selected == 0 {
+            lines.say(&format!(
+                "shard {}/{}: none of the selected cases falls in this shard",
+                s.index, s.count
+            ));
+        }
+    }
+    kernel_log
+}
+
+/// Collects the results from every worker and shows each on the console as it comes.
+struct Collector<'a> {
+    strict: bool,
+    console: Option<&'a Console>,
+    results: Mutex<Vec<CaseResult>>,
+}
+
+impl Collector<'_> {
+    fn finish(
+        &self,
+        case: &Case,
+        report: CaseReport,
+        duration: Duration,
+        output: String,
+        not_run: Option<NotRun>,
+    ) {
+        let report = if self.strict { report.strict() } else { report };
+        let rerun = crate::rerun::command(&case.id);
+        if let Some(con) = self.console {
+            match not_run {
+                Some(NotRun::Ignored | NotRun::Bench) => con.not_run(&case.id),
+                _ => {
+                    let at = case.location.as_deref();
+                    con.finished(
+                        &case.id,
+                        &report,
+                        failure_message(&report, &output, at, &rerun),
+                    );
+                }
+            }
+        }
+        let result = CaseResult {
+            id: case.id.clone(),
+            suite: case.suite.clone(),
+            seed_section: case.seed_section.clone(),
+            location: case.location.clone(),
+            report,
+            duration,
+            output,
+            rerun,
+            not_run,
+        };
+        self.results
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(result);
+    }
+
+    /// The results in the order of `cases` (declaration order).
+    fn into_results(self, cases: &[Case]) -> Vec<CaseResult> {
+        let order: std::collections::HashMap<&str, usize> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
+        let mut results = self
+            .results
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        results.sort_by_key(|r| order.get(r.id.as_str()).copied());
+        results
+    }
+}
+
+/// What the runner decides itself, without starting a case: the cases not asked for, and the
+/// skips it can tell. The rest comes back, to be run.
+fn decide_in_runner(
+    libtest: &libtest_mimic::Arguments,
+    cases: &[Case],
+    collector: &Collector,
+) -> Vec<Case> {
+    let mut to_run = Vec::new();
+    for case in cases {
+        let decided = if libtest.is_ignored(&crate::select::trial(case)) {
+            Some(if libtest.bench {
+                let why = "not run with --bench (these cases are tests, not benchmarks)";
+                (CaseReport::skip(why), NotRun::Bench)
+            } else {
+                (CaseReport::skip(NOT_RUN_IGNORED), NotRun::Ignored)
+            })
+        } else {
+            let skip = case.precheck.as_ref().and_then(|p| p());
+            skip.map(|report| (report, NotRun::Precheck))
+        };
+        match decided {
+            Some((report, why)) => {
+                collector.finish(case, report, Duration::ZERO, String::new(), Some(why))
+            }
+            None => to_run.push(case.clone()),
+        }
+    }
+    to_run
+}
+
+/// The run as the reporters see it.
+fn run_record(
+    plan: &RunPlan,
+    seed: u64,
+    results: Vec<CaseResult>,
+    started: SystemTime,
+    duration: Duration,
+) -> RunRecord {
+    let mut properties = plan.properties.clone();
+    if let Ok(u) = nix::sys::utsname::uname() {
+        let host = u.nodename().to_string_lossy().into_owned();
+        properties.push(("hostname".into(), host));
+    }
+    properties.push(("seed".into(), seed.to_string()));
+    RunRecord {
+        name: plan.name.clone(),
+        properties,
+        suites: plan.suites.clone(),
+        results,
+        started,
+        duration,
+        banner: plan.banner.clone(),
+    }
 }
 
 /// Run `cases` on `threads` workers, each with its own launcher, until they are done or the run
