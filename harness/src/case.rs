@@ -69,6 +69,9 @@ pub struct RunPlan {
     pub cases: Vec<Case>,
     /// Run properties for the reports (kernel, arch, backend, capabilities, ...).
     pub properties: Vec<(String, String)>,
+    /// What the run is against, for the banner line: `live backend, kernel 6.18.44, x86_64,
+    /// KVM API 12, machine: native x86_64`.
+    pub against: String,
     /// Lines printed first, e.g. "no KVM: /dev/kvm: ENOENT" or the simulated-kernel marker.
     pub banner: Vec<String>,
     /// What a rerun of one case needs from the suites (backend, generation, device, ...); the

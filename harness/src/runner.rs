@@ -285,11 +285,7 @@ fn announce(
         }
     }
     if !lines.quiet {
-        lines.say(&crate::summary::banner(
-            &plan.name,
-            &plan.properties,
-            selected,
-        ));
+        lines.say(&crate::summary::banner(&plan.name, &plan.against, selected));
         lines.say(&format!("seed: {seed} (rerun with --seed {seed})"));
     }
     if let Some(s) = args.shard {
@@ -635,6 +631,7 @@ mod tests {
                 }),
             ],
             properties: vec![("backend".into(), "simulated".into())],
+            against: "the runner's own test".into(),
             banner: vec![],
             rerun: RerunSpec::default(),
             unusable: None,

@@ -286,6 +286,19 @@ fn run_cli(args: Vec<String>) -> ExitCode {
         }
     }
 
+    let prop = |k: &str| {
+        properties
+            .iter()
+            .find(|(n, _)| n == k)
+            .map_or("unknown", |(_, v)| v.as_str())
+    };
+    let against = format!(
+        "{} backend, kernel {}, {}, KVM API {}, machine: {machine}",
+        prop("backend"),
+        prop("kernel_release"),
+        prop("arch"),
+        prop("kvm_api_version"),
+    );
     let mut names = Vec::new();
     let mut cases = Vec::new();
     for (name, c) in suites() {
@@ -297,6 +310,7 @@ fn run_cli(args: Vec<String>) -> ExitCode {
         suites: names,
         cases,
         properties,
+        against,
         banner,
         rerun,
         // The child processes of a live run each read their own lines; the parent the rest.
