@@ -93,6 +93,7 @@ fn suites() -> Vec<(&'static str, Vec<harness::Case>)> {
     if selftest::enabled() {
         suites.push((selftest::SUITE, selftest::cases()));
         suites.push((selftest::KERNEL_LOG_SUITE, vec![selftest::kernel_line()]));
+        suites.push((selftest::ISOLATION_SUITE, selftest::isolation_cases()));
     }
     suites
 }

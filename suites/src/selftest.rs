@@ -11,6 +11,9 @@ use std::sync::Arc;
 pub const SUITE: &str = "selftest";
 /// Apart from `selftest::`, whose cases the robustness tests count: it writes to the kernel log.
 pub const KERNEL_LOG_SUITE: &str = "selftest_kernel_log";
+/// The self-test cases about isolation itself (not under `selftest::`: a lost case server is
+/// not one of the harness's ordinary outcomes).
+pub const ISOLATION_SUITE: &str = "selftest_isolation";
 
 pub fn enabled() -> bool {
     std::env::var("KVM_CONFORMANCE_SELFTEST").as_deref() == Ok("1")
@@ -18,10 +21,15 @@ pub fn enabled() -> bool {
 
 #[track_caller]
 fn selftest(id: &str, body: fn() -> CaseReport) -> harness::Case {
+    in_suite(SUITE, id, body)
+}
+
+#[track_caller]
+fn in_suite(suite: &str, id: &str, body: fn() -> CaseReport) -> harness::Case {
     let at = std::panic::Location::caller();
     harness::Case {
-        id: format!("{SUITE}::{id}"),
-        suite: SUITE.into(),
+        id: format!("{suite}::{id}"),
+        suite: suite.into(),
         seed_section: "the harness itself".into(),
         ignored: false,
         location: Some(format!("{}:{}", at.file(), at.line())),
@@ -77,6 +85,35 @@ fn known_bug_not_seen() -> CaseReport {
         Ok(()) => c.pass().unwrap_or_else(|r| r),
         Err(report) => report,
     }
+}
+
+/// Whether this process's parent is a case server (it was forked by one).
+fn forked_by_a_case_server() -> bool {
+    let parent = nix::unistd::getppid();
+    std::fs::read(format!("/proc/{parent}/cmdline"))
+        .is_ok_and(|c| c.split(|&b| b == 0).any(|a| a == b"--case-server"))
+}
+
+/// A case that kills the case server that forked it: it must cost this case only (an error
+/// naming the lost server), and the next case must run in a new server.
+pub fn isolation_cases() -> Vec<harness::Case> {
+    vec![
+        in_suite(ISOLATION_SUITE, "kills_its_case_server", || {
+            if !forked_by_a_case_server() {
+                return CaseReport::skip(
+                    "needs a case server (this process was not forked by one)",
+                );
+            }
+            let _ =
+                nix::sys::signal::kill(nix::unistd::getppid(), nix::sys::signal::Signal::SIGKILL);
+            // Dies with the server (its parent-death signal).
+            std::thread::sleep(std::time::Duration::from_secs(30));
+            CaseReport::fail("outlived the case server it killed")
+        }),
+        in_suite(ISOLATION_SUITE, "runs_after_a_lost_server", || {
+            CaseReport::pass("ran after the lost server")
+        }),
+    ]
 }
 
 pub fn cases() -> Vec<harness::Case> {

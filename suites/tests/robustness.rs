@@ -489,6 +489,49 @@ fn a_case_process_never_outlives_its_runner() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A case that kills its case server costs only itself: it is an error naming the lost server,
+/// the case after it runs (in a new server) and passes, and no process is left over.
+#[test]
+fn a_lost_case_server_costs_only_its_case() {
+    if !native() {
+        return;
+    }
+    let dir = tmpdir("lost-server");
+    let o = output_within(
+        command(
+            &[
+                "-q",
+                "--test-threads",
+                "1",
+                "--report-dir",
+                dir.to_str().unwrap(),
+                "selftest_isolation::",
+            ],
+            &[("KVM_CONFORMANCE_SELFTEST", "1")],
+        ),
+        Duration::from_secs(60),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let st = statuses(&junit(&dir));
+    let of = |id: &str| {
+        st.iter()
+            .find(|(n, _, _)| n == id)
+            .unwrap_or_else(|| panic!("{id} missing: {st:?}"))
+    };
+    let lost = of("selftest_isolation::kills_its_case_server");
+    assert_eq!(
+        (lost.1, lost.2.as_str()),
+        (
+            "error",
+            "the case's process was lost: the case server ended"
+        ),
+        "{out}"
+    );
+    assert_eq!(of("selftest_isolation::runs_after_a_lost_server").1, "pass");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---- bad selections and counts ----
 
 #[test]
