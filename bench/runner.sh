@@ -9,26 +9,13 @@
 #                                       default is runner::default_threads)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 mode=${1:-}
 rounds=${2:-15}
-die() { echo "bench: $*" >&2; exit 2; }
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || die "needs read-write /dev/kvm"
 cargo build --release --locked --quiet -p suites
 suite=target/release/kvm-conformance
 
-# Wall time of one command in seconds (its output discarded; a failing command stops the bench).
-wall() {
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || die "failed: $*"
-    t1=$(date +%s%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f\n", (b - a) / 1e9}'
-}
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-header() {
-    printf 'machine: %s, %s cores, kernel %s; %s interleaved rounds, medians\n' \
-        "$(uname -m)" "$(nproc)" "$(uname -r)" "$rounds"
-}
 
 case $mode in
 isolation)
@@ -42,7 +29,7 @@ isolation)
     done
     m_own=$(printf '%s\n' "${own[@]}" | median)
     m_one=$(printf '%s\n' "${one[@]}" | median)
-    header
+    header "$rounds"
     printf '%-48s %8.3f s\n' "$n memslot cases, a process each" "$m_own"
     printf '%-48s %8.3f s\n' "$n memslot cases, --in-process" "$m_one"
     awk -v a="$m_own" -v b="$m_one" -v n="$n" \
@@ -56,7 +43,7 @@ threads)
             t[$c]+="$(wall "$suite" -q --no-reports --test-threads "$c") "
         done
     done
-    header
+    header "$rounds"
     for c in "${counts[@]}"; do
         printf 'whole live run, %s threads: %8.3f s\n' "$c" "$(tr ' ' '\n' <<<"${t[$c]}" | grep . | median)"
     done

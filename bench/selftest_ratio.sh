@@ -8,12 +8,12 @@
 #        under target/bench/: the Debian source tree, its uapi headers, the selftest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 rounds=${1:-7}
 work=$PWD/target/bench
 shared=../shared/tools
 mkdir -p "$work"
 
-die() { echo "bench: $*" >&2; exit 2; }
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || die "needs read-write /dev/kvm"
 
 tree=$(ls -d "$work"/src/linux-source-6.12 2>/dev/null || true)
@@ -36,16 +36,6 @@ fi
 cargo build --release --locked --quiet -p suites
 suite=target/release/kvm-conformance
 
-# Wall time of one command in seconds (its output discarded; a failing command stops the bench).
-wall() {
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || die "failed: $*"
-    t1=$(date +%s%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f\n", (b - a) / 1e9}'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 declare -a st whole mem
 for ((i = 0; i < rounds; i++)); do
@@ -56,8 +46,7 @@ done
 m_st=$(printf '%s\n' "${st[@]}" | median)
 m_whole=$(printf '%s\n' "${whole[@]}" | median)
 m_mem=$(printf '%s\n' "${mem[@]}" | median)
-printf 'machine: %s, %s cores, kernel %s; %s interleaved rounds, medians\n' \
-    "$(uname -m)" "$(nproc)" "$(uname -r)" "$rounds"
+header "$rounds"
 printf '%-52s %8.3f s\n' "set_memory_region_test (kernel selftest, 6.12 source)" "$m_st"
 printf '%-52s %8.3f s   ratio %sx\n' "kvm-conformance, whole live run (defaults)" "$m_whole" \
     "$(ratio "$m_whole" "$m_st")"

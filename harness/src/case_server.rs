@@ -26,7 +26,6 @@ use nix::unistd::{getpid, getppid, pipe2, setpgid, Pid};
 use std::collections::HashMap;
 use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -226,22 +225,12 @@ impl CaseServer {
             SockFlag::SOCK_CLOEXEC,
         )
         .map_err(|e| unavailable(&e))?;
-        let mut cmd = crate::launch::program(args).map_err(|e| unavailable(&e))?;
-        cmd.arg("--case-server")
-            .arg("--seed")
-            .arg(ctx.seed.to_string())
-            .env(
-                crate::interrupt::RUNNER_PID_ENV,
-                std::process::id().to_string(),
-            )
-            // Its own group: a Ctrl-C on the terminal is the runner's to handle.
-            .process_group(0)
-            .stdin(Stdio::from(theirs))
+        // Its own process group: a Ctrl-C on the terminal is the runner's to handle.
+        let mut cmd = crate::launch::case_program(args, ctx, &["--case-server"])
+            .map_err(|e| unavailable(&e))?;
+        cmd.stdin(Stdio::from(theirs))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
-        if let Some(n) = ctx.proptest_cases {
-            cmd.arg("--proptest-cases").arg(n.to_string());
-        }
         let process = cmd.spawn().map_err(|e| unavailable(&e))?;
         drop(cmd);
         Ok(CaseServer {

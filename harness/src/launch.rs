@@ -13,8 +13,14 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The program again, with this run's arguments, through `--child-runner` when there is one.
-pub(crate) fn program(args: &HarnessArgs) -> std::io::Result<Command> {
+/// The program again for a case process (`role`: `--child-case ID` or `--case-server`): this
+/// run's arguments, its seed and proptest case count, through `--child-runner` when there is
+/// one, in a process group of its own, told which runner started it.
+pub(crate) fn case_program(
+    args: &HarnessArgs,
+    ctx: &CaseContext,
+    role: &[&str],
+) -> std::io::Result<Command> {
     let exe = std::env::current_exe()?;
     let mut cmd = match &args.child_runner {
         Some(runner) => {
@@ -25,7 +31,18 @@ pub(crate) fn program(args: &HarnessArgs) -> std::io::Result<Command> {
         }
         None => Command::new(&exe),
     };
-    cmd.args(std::env::args_os().skip(1));
+    cmd.args(std::env::args_os().skip(1))
+        .args(role)
+        .arg("--seed")
+        .arg(ctx.seed.to_string())
+        .env(
+            crate::interrupt::RUNNER_PID_ENV,
+            std::process::id().to_string(),
+        )
+        .process_group(0);
+    if let Some(n) = ctx.proptest_cases {
+        cmd.arg("--proptest-cases").arg(n.to_string());
+    }
     Ok(cmd)
 }
 
@@ -171,22 +188,10 @@ fn exec_case(
 ) -> Result<Finished, Launch> {
     let spawned = (|| -> std::io::Result<_> {
         let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let mut cmd = program(args)?;
-        cmd.arg("--child-case")
-            .arg(&case.id)
-            .arg("--seed")
-            .arg(ctx.seed.to_string())
-            .env(
-                crate::interrupt::RUNNER_PID_ENV,
-                std::process::id().to_string(),
-            )
-            .process_group(0)
-            .stdin(Stdio::null())
+        let mut cmd = case_program(args, ctx, &["--child-case", &case.id])?;
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::from(wr.try_clone()?))
             .stderr(Stdio::from(wr));
-        if let Some(n) = ctx.proptest_cases {
-            cmd.arg("--proptest-cases").arg(n.to_string());
-        }
         let child = crate::interrupt::spawn(&mut cmd)?;
         drop(cmd); // our copies of the pipe's write end: EOF must come when the child exits
         Ok(child.map(|c| (c, rd)))
