@@ -663,6 +663,40 @@ mod tests {
         assert!(crate::closing::known_bug_lines(&none, false).is_empty());
     }
 
+    /// A skip the runner can tell is reported with the case's own words, without running the
+    /// case (its body would fail here), and counts as skipped.
+    #[test]
+    fn a_precheck_skip_never_starts_the_case() {
+        let dir = std::env::temp_dir().join(format!("harness-precheck-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut plan = plan();
+        plan.cases = vec![
+            Case {
+                precheck: Some(Arc::new(|| {
+                    Some(CaseReport::skip("needs s390x; kernel is x86_64"))
+                })),
+                ..case("t::a::decided", || CaseReport::fail("the body ran"))
+            },
+            Case {
+                precheck: Some(Arc::new(|| None)),
+                ..case("t::a::runs", || CaseReport::pass("fine"))
+            },
+        ];
+        let code = run(&args(&["--report-dir", dir.to_str().unwrap()]), plan);
+        assert_eq!(format!("{code:?}"), "ExitCode(unix_exit_status(0))");
+        let summary = std::fs::read_to_string(dir.join("latest/summary.txt")).unwrap();
+        assert!(
+            summary.starts_with("kvm-conformance: 1 passed, 0 failed, 1 skipped\n"),
+            "{summary}"
+        );
+        let ktap = std::fs::read_to_string(dir.join("latest/results.ktap")).unwrap();
+        assert!(
+            ktap.contains("t::a::decided # SKIP needs s390x; kernel is x86_64\n"),
+            "{ktap}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// A known kernel bug is not red by default; `--strict` makes it a failure (exit 1). The
     /// summary file lists it either way.
     #[rstest]
