@@ -13,6 +13,7 @@ mod s390_mem_op;
 mod s390_skeys;
 mod selftest;
 mod set_user_memory_region;
+mod set_user_memory_region2;
 
 use clap::{Parser, ValueEnum};
 use fixtures::raw::uapi::*;
@@ -89,6 +90,10 @@ fn suites() -> Vec<(&'static str, Vec<harness::Case>)> {
             set_user_memory_region::cases(),
         ),
         (ioeventfd::SUITE, ioeventfd::cases()),
+        (
+            set_user_memory_region2::SUITE,
+            set_user_memory_region2::cases(),
+        ),
     ];
     if selftest::enabled() {
         suites.push((selftest::SUITE, selftest::cases()));
@@ -101,6 +106,7 @@ fn suites() -> Vec<(&'static str, Vec<harness::Case>)> {
 /// Capabilities recorded in every report, so a result can be read against the host.
 const REPORTED_CAPS: &[(u64, &str)] = &[
     (KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"),
+    (KVM_CAP_USER_MEMORY2, "KVM_CAP_USER_MEMORY2"),
     (KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS"),
     (KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU"),
     (KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM"),
