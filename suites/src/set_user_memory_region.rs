@@ -320,6 +320,9 @@ pub fn rows() -> Vec<Row> {
         row("s390::userspace_addr_unmapped_accepted", a.raw_uaddr(0x4000_0000_0000_0000), OK).needs(&s390).doc("s390's access_ok() accepts any address (separate user address space)"),
     ]);
     rows.push(row("fill::every_slot_then_one_more", a, OK).then(fill_every_slot));
+    // api.txt 4.34 "Capability: KVM_CAP_USER_MEM" (the name is KVM_CAP_USER_MEMORY, 3):
+    // kvm_vm_ioctl_check_extension_generic answers 1 on every architecture.
+    rows.push(Row::check("cap::user_memory_is_1", |env, c| crate::rows::capability_is(c, &env.vm, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", 1)).doc("api.txt 4.34 names the capability KVM_CAP_USER_MEM; the uapi constant is KVM_CAP_USER_MEMORY (3)"));
     rows.extend(guest_rows());
     rows
 }
