@@ -596,7 +596,54 @@ fn guest_rows() -> Vec<Row> {
         g("virtio_ccw_notify_not_hit_by_mmio", m(4).flags(CCW), vec![Write(mmio_w(4, 1), Exits)]),
         g("pio_registration_not_hit_by_mmio", pio(MMIO_GPA, 4), vec![Write(mmio_w(4, 1), Exits)]),
         g("pad_ignored_for_signalling", p(1).pad(0xff), vec![Write(pio_w(1, 1), Signals(0))]),
+        // ---- range ends: the address must be exact (ioeventfd_in_range: `addr != p->addr`) ----
+        g("mmio_range_ends", mmio(MMIO_GPA + 8, 4), vec![Write(mw(12, 4, 1), Exits), Write(mw(4, 4, 1), Exits), Write(mw(7, 4, 1), Exits), Write(mw(9, 4, 1), Exits), Write(mw(8, 4, 1), Signals(0))]),
+        g("pio_range_ends", pio(PORT as u64 + 8, 2), vec![Write(pw(10, 2, 1), Exits), Write(pw(6, 2, 1), Exits), Write(pw(7, 2, 1), Exits), Write(pw(9, 2, 1), Exits), Write(pw(8, 2, 1), Signals(0))]),
+        g("mmio_len0_range_ends", mmio(MMIO_GPA + 8, 0), vec![Write(mw(9, 1, 1), Exits), Write(mw(7, 1, 1), Exits), Write(mw(7, 2, 1), Exits), Write(mw(8, 1, 1), Signals(0))]).needs(&[any_length()]),
+        g("pio_len0_range_ends", pio(PORT as u64 + 8, 0), vec![Write(pw(9, 1, 1), Exits), Write(pw(7, 1, 1), Exits), Write(pw(7, 2, 1), Exits), Write(pw(8, 1, 1), Signals(0))]).needs(&[any_length()]),
     ]
+    .into_iter()
+    .chain(datamatch_byte_rows())
+    .collect()
+}
+
+/// A write at `off` bytes past the MMIO base / the port.
+fn mw(off: u16, len: u32, value: u64) -> W {
+    W::Mmio { off, len, value }
+}
+fn pw(off: u16, len: u32, value: u64) -> W {
+    W::Pio { off, len, value }
+}
+
+/// The registered datamatch value of the byte rows, cut to the width: every byte non-zero and
+/// different, so a compare that drops or mixes up any byte is seen.
+const DM_VALUE: u64 = 0x1122_3344_5566_7788;
+
+/// For every width (MMIO 1, 2, 4, 8; PIO 1, 2, 4: `out` has no 8-byte form) a write that
+/// differs from the registered datamatch only in the highest byte of the width (its top bit),
+/// and one that differs only in the lowest byte (its bit 0), exit to userspace; the exact value
+/// signals. ioeventfd_in_range reads exactly `len` bytes (get_unaligned of u8/u16/u32/u64) and
+/// compares them with the datamatch: a kernel comparing fewer bytes (or a sign-extended value)
+/// signals for the first write, one comparing from the wrong end for the second.
+#[rustfmt::skip]
+fn datamatch_byte_rows() -> Vec<Row> {
+    use Act::Write;
+    use Effect::{Exits, Signals};
+    let mut rows = Vec::new();
+    for (bus, widths) in [("mmio", &[1u32, 2, 4, 8][..]), ("pio", &[1, 2, 4][..])] {
+        for &w in widths {
+            let bits = 8 * w;
+            let v = if w == 8 { DM_VALUE } else { DM_VALUE & ((1 << bits) - 1) };
+            let highest = v ^ (0x80 << (bits - 8));
+            let lowest = v ^ 1;
+            let (reg, write): (Reg, fn(u32, u64) -> W) = match bus {
+                "mmio" => (mmio(MMIO_GPA, w), mmio_w),
+                _ => (pio(PORT as u64, w), pio_w),
+            };
+            rows.push(g(&format!("{bus}_datamatch_{w}_differs_only_in_highest_or_lowest_byte_exits"), reg.dm(v), vec![Write(write(w, highest), Exits), Write(write(w, lowest), Exits), Write(write(w, v), Signals(0))]));
+        }
+    }
+    rows
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -948,6 +995,89 @@ mod tests {
                 "{}: {reason:?}",
                 r.id
             );
+        }
+    }
+
+    /// The guest checks are live-only (the simulated kernel runs no guest), so the byte and
+    /// range rows are proven here on this host's kernel: each row passes as written, and with
+    /// the nearest wrong kernel's answer as a deliberately wrong expectation (the mismatching
+    /// write signals) it fails at that write. Without usable KVM this does nothing.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn datamatch_byte_and_range_rows_fail_on_the_nearest_wrong_answer() {
+        if Env::new().is_err() {
+            eprintln!("skipped: no usable KVM");
+            return;
+        }
+        let run = |r: &Row, acts: Vec<Act>| -> Result<(), String> {
+            let mut env = Env::new().unwrap();
+            let mut c = Checker::new();
+            let crate::rows::Act::Call(call) = &r.act else {
+                unreachable!()
+            };
+            env.call(call, Expected::ok(), &mut c).unwrap();
+            guest::scenario(acts)(&env, &mut c).map_err(|r| r.summary)
+        };
+        let rows: Vec<Row> = rows()
+            .into_iter()
+            .filter(|r| {
+                r.id.contains("_differs_only_in_highest_or_lowest_byte_exits")
+                    || r.id.ends_with("range_ends")
+            })
+            .collect();
+        assert_eq!(rows.len(), 7 + 4);
+        for r in &rows {
+            // The row as written (its check is the scenario its `then` runs).
+            let mut env = Env::new().unwrap();
+            let mut c = Checker::new();
+            let crate::rows::Act::Call(call) = &r.act else {
+                unreachable!()
+            };
+            env.call(call, Expected::ok(), &mut c).unwrap();
+            assert!(r.then.as_ref().unwrap()(&env, &mut c).is_ok(), "{}", r.id);
+        }
+        // The wrong expectations: each mismatching write signals (the nearest wrong kernel).
+        for (bus, w) in [
+            ("mmio", 1),
+            ("mmio", 2),
+            ("mmio", 4),
+            ("mmio", 8),
+            ("pio", 1),
+            ("pio", 2),
+            ("pio", 4),
+        ] {
+            let id =
+                format!("guest::{bus}_datamatch_{w}_differs_only_in_highest_or_lowest_byte_exits");
+            let r = rows.iter().find(|r| r.id == id).unwrap();
+            let bits = 8 * w;
+            let v = if w == 8 {
+                DM_VALUE
+            } else {
+                DM_VALUE & ((1 << bits) - 1)
+            };
+            let write = |x| {
+                if bus == "mmio" {
+                    mmio_w(w, x)
+                } else {
+                    pio_w(w, x)
+                }
+            };
+            for (what, wrong) in [("highest", v ^ (0x80 << (bits - 8))), ("lowest", v ^ 1)] {
+                let e = run(r, vec![Act::Write(write(wrong), Effect::Signals(0))])
+                    .expect_err(&format!("{id}: a signal for the {what} byte differing"));
+                assert!(e.contains("expected none"), "{id}: {e}");
+            }
+        }
+        let past_end = [
+            ("guest::mmio_range_ends", mw(12, 4, 1)),
+            ("guest::pio_range_ends", pw(10, 2, 1)),
+            ("guest::mmio_len0_range_ends", mw(9, 1, 1)),
+            ("guest::pio_len0_range_ends", pw(9, 1, 1)),
+        ];
+        for (id, w) in past_end {
+            let r = rows.iter().find(|r| r.id == id).unwrap();
+            let e = run(r, vec![Act::Write(w, Effect::Signals(0))]).expect_err(id);
+            assert!(e.contains("expected none"), "{id}: {e}");
         }
     }
 
