@@ -590,6 +590,9 @@ fn guest_rows() -> Vec<Row> {
         Row::check("backing::ordinary_file_map_shared_both_ways", |env, c| guest::shared_backing(env, c, guest::Shared::File, guest::SHARED)).needs(&live_x86).doc(DOC_BACKINGS),
         Row::check("backing::memfd_both_ways", |env, c| guest::shared_backing(env, c, guest::Shared::Memfd, guest::SHARED)).needs(&live_x86).doc(DOC_BACKINGS),
         Row::check("backing::hugetlb", |env, c| guest::hugetlb(env, c, guest::HUGETLB)).needs(&live_x86),
+        // ---- a vCPU running in the slot while the host moves or deletes it (the kernel's set_memory_region_test) ----
+        row("running::delete_while_guest_reads_exits_as_mmio", data, OK).needs(&live_x86).then(|env, c| guest::while_running(env, c, guest::Change::Delete)),
+        row("running::move_while_guest_reads_then_data_at_new_address", data, OK).needs(&live_x86).then(|env, c| guest::while_running(env, c, guest::Change::Move)),
         row("backing::madv_dontneed_guest_reads_zeros_with_sync_mmu", data, OK).needs(&live_x86).needs(&[cap(KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU")]).doc(DOC_MADV).then(|env, c| guest::madv_dontneed(env, c, guest::DONTNEED)),
     ]
 }
@@ -994,6 +997,95 @@ mod guest {
         })
     }
 
+    /// What the host does to the data slot while the guest spins reading it.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Change {
+        Delete,
+        /// To guest-physical 0x40000.
+        Move,
+    }
+
+    /// The kernel's set_memory_region_test, as a row: the guest reports that it runs, then
+    /// reads a byte of the data slot in a loop while it is 0x5a; the host deletes or moves the
+    /// slot meanwhile. The guest's next read of the old address has no memslot behind it and
+    /// exits to userspace as an MMIO read of exactly that address (kvm_arch_flush_shadow_memslot
+    /// zaps the guest's mappings of the old slot before the ioctl returns). After a move the
+    /// guest (given 0 for that read, so it leaves the loop) reads the byte at the new address
+    /// and reports 0x5a: the slot's data moved with it. A kernel that keeps the guest on the
+    /// old mapping never exits: the case fails after 5 s.
+    pub fn while_running(env: &Env, c: &mut Checker, change: Change) -> Step<()> {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        const OFF: u16 = 0x30;
+        const NEW_GPA: u64 = 0x40000;
+        env.backing.write_byte(OFF.into(), 0x5a);
+        let mut p = Program::default()
+            .set_al(0x01)
+            .out_al(REPORT_PORT as u8)
+            .set_ds(SEG);
+        // again: mov al, [OFF]; cmp al, 0x5a; je again
+        p = p.load_al(OFF);
+        p.0.extend_from_slice(&[0x3c, 0x5a, 0x74, 0xf9]);
+        let p = p
+            .set_ds((NEW_GPA >> 4) as u16)
+            .load_al(OFF)
+            .out_al(REPORT_PORT as u8)
+            .hlt();
+        let mut g = guest(env, &p)?;
+        let (tx, rx) = mpsc::channel();
+        let (go, resume) = mpsc::channel::<()>();
+        std::thread::scope(|s| -> Step<()> {
+            s.spawn(move || {
+                for i in 0..3 {
+                    // After its exit from the loop the vCPU waits until the ioctl has returned:
+                    // a guest access during a move can exit before that (the old slot is
+                    // invalid while the new one is not yet in), and the read of the new
+                    // address is about the state after the move.
+                    if i == 2 && resume.recv().is_err() {
+                        break;
+                    }
+                    let exit = g.run();
+                    let stop = matches!(exit, Exit::Hlt | Exit::Other(_));
+                    if tx.send(exit).is_err() || stop {
+                        break;
+                    }
+                }
+            });
+            let wait = |what: &str| {
+                rx.recv_timeout(Duration::from_secs(5)).map_err(|_| {
+                    harness::CaseReport::fail(format!("{what}: the guest did not exit within 5 s"))
+                })
+            };
+            let started = wait("guest start")?;
+            c.ensure(started == Exit::IoOut(REPORT_PORT, vec![1]), || {
+                format!("guest start: exit {started:?}, expected IoOut(0x10, [1])")
+            })?;
+            // The vCPU is back in KVM_RUN, spinning on the slot's byte.
+            std::thread::sleep(Duration::from_millis(20));
+            let (what, r) = match change {
+                Change::Delete => (
+                    "delete the data slot while the guest reads it",
+                    region(1, DATA_GPA, 0).resolve(env),
+                ),
+                Change::Move => (
+                    "move the data slot to 0x40000 while the guest reads it",
+                    region(1, NEW_GPA, 4 * PAGE).resolve(env),
+                ),
+            };
+            let result = env.set(&r);
+            let _ = go.send(());
+            c.call(what, &r, OK, result)?;
+            let old = DATA_GPA + u64::from(OFF);
+            let exit = wait("after the change, the guest's next read of the old address")?;
+            c.ensure(exit == Exit::MmioRead(old, 1), || format!("{what}: the guest's next read exited with {exit:?}, expected MmioRead({old:#x}, 1) (no memslot there any more)"))?;
+            if let Change::Move = change {
+                let exit = wait("the guest's read at the new address")?;
+                c.ensure(exit == Exit::IoOut(REPORT_PORT, vec![0x5a]), || format!("guest read at the new address {:#x}: exit {exit:?}, expected IoOut(0x10, [0x5a]) (the slot's data)", NEW_GPA + u64::from(OFF)))?;
+            }
+            Ok(())
+        })
+    }
+
     pub fn deleted_slot(env: &Env, c: &mut Checker) -> Step<()> {
         let del = region(1, DATA_GPA, 0).resolve(env);
         c.call("delete the data slot", &del, OK, env.set(&del))?;
@@ -1035,6 +1127,14 @@ mod guest {
         unsupported_now()
     }
     pub fn madv_dontneed(_: &Env, _: &mut Checker, _: ()) -> Step<()> {
+        unsupported_now()
+    }
+    #[derive(Debug, Clone, Copy)]
+    pub enum Change {
+        Delete,
+        Move,
+    }
+    pub fn while_running(_: &Env, _: &mut Checker, _: Change) -> Step<()> {
         unsupported_now()
     }
     fn unsupported_now() -> Step<()> {
