@@ -591,8 +591,8 @@ fn guest_rows() -> Vec<Row> {
         Row::check("backing::memfd_both_ways", |env, c| guest::shared_backing(env, c, guest::Shared::Memfd, guest::SHARED)).needs(&live_x86).doc(DOC_BACKINGS),
         Row::check("backing::hugetlb", |env, c| guest::hugetlb(env, c, guest::HUGETLB)).needs(&live_x86),
         // ---- a vCPU running in the slot while the host moves or deletes it (the kernel's set_memory_region_test) ----
-        row("running::delete_while_guest_reads_exits_as_mmio", data, OK).needs(&live_x86).then(|env, c| guest::while_running(env, c, guest::Change::Delete)),
-        row("running::move_while_guest_reads_then_data_at_new_address", data, OK).needs(&live_x86).then(|env, c| guest::while_running(env, c, guest::Change::Move)),
+        row("running::delete_while_guest_reads_exits_as_mmio", data, OK).needs(&live_x86).then(|env, c| guest::while_running(env, c, guest::Change::Delete, guest::MOVED)),
+        row("running::move_while_guest_reads_then_data_at_new_address", data, OK).needs(&live_x86).then(|env, c| guest::while_running(env, c, guest::Change::Move, guest::MOVED)),
         row("backing::madv_dontneed_guest_reads_zeros_with_sync_mmu", data, OK).needs(&live_x86).needs(&[cap(KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU")]).doc(DOC_MADV).then(|env, c| guest::madv_dontneed(env, c, guest::DONTNEED)),
     ]
 }
@@ -1013,7 +1013,11 @@ mod guest {
     /// guest (given 0 for that read, so it leaves the loop) reads the byte at the new address
     /// and reports 0x5a: the slot's data moved with it. A kernel that keeps the guest on the
     /// old mapping never exits: the case fails after 5 s.
-    pub fn while_running(env: &Env, c: &mut Checker, change: Change) -> Step<()> {
+    /// The byte the guest reads at the new address after a move (the kernel's value: the
+    /// slot's data, `MOVED`; a kernel that moved the slot to fresh memory reads 0).
+    pub const MOVED: u8 = 0x5a;
+
+    pub fn while_running(env: &Env, c: &mut Checker, change: Change, moved: u8) -> Step<()> {
         use std::sync::mpsc;
         use std::time::Duration;
         const OFF: u16 = 0x30;
@@ -1033,8 +1037,9 @@ mod guest {
             .hlt();
         let mut g = guest(env, &p)?;
         let (tx, rx) = mpsc::channel();
-        let (go, resume) = mpsc::channel::<()>();
         std::thread::scope(|s| -> Step<()> {
+            // Created in here, so an early return drops `go` and the waiting vCPU thread ends.
+            let (go, resume) = mpsc::channel::<()>();
             s.spawn(move || {
                 for i in 0..3 {
                     // After its exit from the loop the vCPU waits until the ioctl has returned:
@@ -1080,7 +1085,7 @@ mod guest {
             c.ensure(exit == Exit::MmioRead(old, 1), || format!("{what}: the guest's next read exited with {exit:?}, expected MmioRead({old:#x}, 1) (no memslot there any more)"))?;
             if let Change::Move = change {
                 let exit = wait("the guest's read at the new address")?;
-                c.ensure(exit == Exit::IoOut(REPORT_PORT, vec![0x5a]), || format!("guest read at the new address {:#x}: exit {exit:?}, expected IoOut(0x10, [0x5a]) (the slot's data)", NEW_GPA + u64::from(OFF)))?;
+                c.ensure(exit == Exit::IoOut(REPORT_PORT, vec![moved]), || format!("guest read at the new address {:#x}: exit {exit:?}, expected IoOut(0x10, [{moved:#x}]) (the slot's data)", NEW_GPA + u64::from(OFF)))?;
             }
             Ok(())
         })
@@ -1134,7 +1139,8 @@ mod guest {
         Delete,
         Move,
     }
-    pub fn while_running(_: &Env, _: &mut Checker, _: Change) -> Step<()> {
+    pub const MOVED: u8 = 0x5a;
+    pub fn while_running(_: &Env, _: &mut Checker, _: Change, _: u8) -> Step<()> {
         unsupported_now()
     }
     fn unsupported_now() -> Step<()> {
@@ -1271,6 +1277,17 @@ mod tests {
             run(|e, c| madv_dontneed(e, c, kept), true),
             "after madvise(MADV_DONTNEED)",
         );
+    }
+
+    #[test]
+    fn a_move_while_the_guest_runs_tells_the_slot_data_from_fresh_memory() {
+        for change in [Change::Delete, Change::Move] {
+            let r = run(|e, c| while_running(e, c, change, MOVED), true);
+            assert!(matches!(r, None | Some(Ok(()))), "{change:?}: {r:?}");
+        }
+        // A kernel that moved the slot to fresh (zeroed) memory.
+        let r = run(|e, c| while_running(e, c, Change::Move, 0), true);
+        assert_fails_at(r, "guest read at the new address");
     }
 
     #[test]
