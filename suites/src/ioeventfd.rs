@@ -5,7 +5,7 @@
 //! case runs random assign/deassign sequences against the reference model in
 //! `fixtures::models::ioeventfd`.
 
-use crate::rows::{bad_argument_cases, Target};
+use crate::rows::{bad_argument_cases, capability_is, Target};
 use crate::rows::{
     cap, case, fixture_error, CaseDef, Checker, Fixture, Need, Property, Seed, Step,
 };
@@ -242,6 +242,15 @@ fn any_length() -> Need {
     cap(KVM_CAP_IOEVENTFD_ANY_LENGTH, "KVM_CAP_IOEVENTFD_ANY_LENGTH")
 }
 
+/// What every case of this suite needs but the capability rows themselves: api.txt 4.56
+/// "Capability: KVM_CAP_IOEVENTFD" (36; every architecture's check-extension list answers 1,
+/// e.g. arch/x86/kvm/x86.c `case KVM_CAP_IOEVENTFD:`, arch/s390/kvm/kvm-s390.c). A kernel
+/// without it skips each case with "needs KVM_CAP_IOEVENTFD; host reports 0" instead of failing
+/// all of them; the one failure for that cause is `cap::ioeventfd_is_1`.
+pub fn ioeventfd_cap() -> Need {
+    cap(KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD")
+}
+
 const DOC_LEN0: &str =
     "api.txt 4.56 as seeded lists len 1, 2, 4 or 8; len 0 (any write length) came later with \
      KVM_CAP_IOEVENTFD_ANY_LENGTH (and KVM_CAP_IOEVENTFD_NO_LENGTH for MMIO on x86)";
@@ -392,7 +401,47 @@ pub fn rows() -> Vec<Row> {
         rows.push(row(format!("len::rejects_{name}"), mmio(A, len), EINVAL));
     }
     rows.extend(guest_rows());
+    rows.push(Row::check("bus::more_than_nr_iobus_devs_on_one_bus", more_than_nr_iobus_devs));
+    // Every case needs the capability (listed first: after the architecture it decides).
+    for r in &mut rows {
+        r.needs.insert(0, ioeventfd_cap());
+    }
+    // ... but the rows that read it: the one failure on a kernel without it.
+    rows.push(Row::check("cap::ioeventfd_is_1", |env, c| capability_is(c, &env.vm, KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD", 1)));
     rows
+}
+
+/// `NR_IOBUS_DEVS` (1000, include/linux/kvm_host.h) bounds the devices on one I/O bus, but
+/// ioeventfds are not counted (kernel-semantics.md §7.2 step 9; kvm_io_bus_register_dev:
+/// `bus->dev_count - bus->ioeventfd_count > NR_IOBUS_DEVS - 1` is -ENOSPC): one more than
+/// 1000 registrations on the PIO bus all succeed, and the last one is really there.
+const MANY: u64 = NR_IOBUS_DEVS + 1;
+const NR_IOBUS_DEVS: u64 = 1000;
+
+fn more_than_nr_iobus_devs(env: &Env, c: &mut Checker) -> Step<()> {
+    let at = |i: u64| pio(0x4000 + i, 1);
+    for i in 0..MANY {
+        let e = at(i).resolve(env);
+        let r = env.ioctl(&e);
+        if r != Ok(0) {
+            c.call(
+                &format!("registration {} of {MANY} on the PIO bus (ioeventfds do not count against NR_IOBUS_DEVS = {NR_IOBUS_DEVS})", i + 1),
+                &e,
+                OK,
+                r,
+            )?;
+        }
+    }
+    c.note(format!(
+        "{MANY} ioeventfds registered on the PIO bus, one more than NR_IOBUS_DEVS ({NR_IOBUS_DEVS})"
+    ));
+    env.check_call(
+        c,
+        "deassign of the last registration (succeeds only if it is there)",
+        at(MANY - 1).deassign(),
+        OK,
+    )
+    .map(drop)
 }
 
 // ---- checks after the call ----
@@ -433,12 +482,12 @@ fn gone(r: Reg) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
 pub fn cases() -> Vec<harness::Case> {
     let mut cases = crate::rows::cases(SUITE, SEED, rows());
     #[rustfmt::skip]
-    let bad_arguments = bad_argument_cases(SUITE, SEED, &[], &[("", KVM_IOEVENTFD, Target::Vm)]);
+    let bad_arguments = bad_argument_cases(SUITE, SEED, &[ioeventfd_cap()], &[("", KVM_IOEVENTFD, Target::Vm)]);
     cases.extend(bad_arguments);
-    cases.push(PROPERTY.case(SEED, &[any_length()], property));
+    cases.push(PROPERTY.case(SEED, &[ioeventfd_cap(), any_length()], property));
     // peers.md R8: a vCPU keeps writing to an ioeventfd port while the host deassigns and
     // re-assigns it and reloads a memslot; a hang ends in the case timeout. Slow: --ignored.
-    let needs = [Need::Arch("x86_64"), Need::Live];
+    let needs = [Need::Arch("x86_64"), ioeventfd_cap(), Need::Live];
     #[rustfmt::skip]
     let stress = CaseDef::new("stress::toggle_while_guest_writes_and_memslots_reload", SEED, &needs, |_, _| stress::toggle_while_guest_writes());
     cases.push(case(SUITE, stress.ignored()));
@@ -547,7 +596,54 @@ fn guest_rows() -> Vec<Row> {
         g("virtio_ccw_notify_not_hit_by_mmio", m(4).flags(CCW), vec![Write(mmio_w(4, 1), Exits)]),
         g("pio_registration_not_hit_by_mmio", pio(MMIO_GPA, 4), vec![Write(mmio_w(4, 1), Exits)]),
         g("pad_ignored_for_signalling", p(1).pad(0xff), vec![Write(pio_w(1, 1), Signals(0))]),
+        // ---- range ends: the address must be exact (ioeventfd_in_range: `addr != p->addr`) ----
+        g("mmio_range_ends", mmio(MMIO_GPA + 8, 4), vec![Write(mw(12, 4, 1), Exits), Write(mw(4, 4, 1), Exits), Write(mw(7, 4, 1), Exits), Write(mw(9, 4, 1), Exits), Write(mw(8, 4, 1), Signals(0))]),
+        g("pio_range_ends", pio(PORT as u64 + 8, 2), vec![Write(pw(10, 2, 1), Exits), Write(pw(6, 2, 1), Exits), Write(pw(7, 2, 1), Exits), Write(pw(9, 2, 1), Exits), Write(pw(8, 2, 1), Signals(0))]),
+        g("mmio_len0_range_ends", mmio(MMIO_GPA + 8, 0), vec![Write(mw(9, 1, 1), Exits), Write(mw(7, 1, 1), Exits), Write(mw(7, 2, 1), Exits), Write(mw(8, 1, 1), Signals(0))]).needs(&[any_length()]),
+        g("pio_len0_range_ends", pio(PORT as u64 + 8, 0), vec![Write(pw(9, 1, 1), Exits), Write(pw(7, 1, 1), Exits), Write(pw(7, 2, 1), Exits), Write(pw(8, 1, 1), Signals(0))]).needs(&[any_length()]),
     ]
+    .into_iter()
+    .chain(datamatch_byte_rows())
+    .collect()
+}
+
+/// A write at `off` bytes past the MMIO base / the port.
+fn mw(off: u16, len: u32, value: u64) -> W {
+    W::Mmio { off, len, value }
+}
+fn pw(off: u16, len: u32, value: u64) -> W {
+    W::Pio { off, len, value }
+}
+
+/// The registered datamatch value of the byte rows, cut to the width: every byte non-zero and
+/// different, so a compare that drops or mixes up any byte is seen.
+const DM_VALUE: u64 = 0x1122_3344_5566_7788;
+
+/// For every width (MMIO 1, 2, 4, 8; PIO 1, 2, 4: `out` has no 8-byte form) a write that
+/// differs from the registered datamatch only in the highest byte of the width (its top bit),
+/// and one that differs only in the lowest byte (its bit 0), exit to userspace; the exact value
+/// signals. ioeventfd_in_range reads exactly `len` bytes (get_unaligned of u8/u16/u32/u64) and
+/// compares them with the datamatch: a kernel comparing fewer bytes (or a sign-extended value)
+/// signals for the first write, one comparing from the wrong end for the second.
+#[rustfmt::skip]
+fn datamatch_byte_rows() -> Vec<Row> {
+    use Act::Write;
+    use Effect::{Exits, Signals};
+    let mut rows = Vec::new();
+    for (bus, widths) in [("mmio", &[1u32, 2, 4, 8][..]), ("pio", &[1, 2, 4][..])] {
+        for &w in widths {
+            let bits = 8 * w;
+            let v = if w == 8 { DM_VALUE } else { DM_VALUE & ((1 << bits) - 1) };
+            let highest = v ^ (0x80 << (bits - 8));
+            let lowest = v ^ 1;
+            let (reg, write): (Reg, fn(u32, u64) -> W) = match bus {
+                "mmio" => (mmio(MMIO_GPA, w), mmio_w),
+                _ => (pio(PORT as u64, w), pio_w),
+            };
+            rows.push(g(&format!("{bus}_datamatch_{w}_differs_only_in_highest_or_lowest_byte_exits"), reg.dm(v), vec![Write(write(w, highest), Exits), Write(write(w, lowest), Exits), Write(write(w, v), Signals(0))]));
+        }
+    }
+    rows
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -813,6 +909,176 @@ mod tests {
             assert!(r.id.contains("::"), "{}", r.id);
         }
         assert!(seen.insert(PROPERTY.id()));
+    }
+
+    /// The simulated kernel, but x86_64 and "live" (so the guest rows' other needs hold) and
+    /// with KVM_CAP_IOEVENTFD read as `ioeventfd_cap`: a host fact for the needs check only.
+    struct Facts {
+        sim: fixtures::sim::SimKernel,
+        ioeventfd_cap: i64,
+    }
+
+    impl fixtures::raw::Kernel for Facts {
+        fn backend(&self) -> fixtures::raw::Backend {
+            fixtures::raw::Backend::Live
+        }
+        fn release(&self) -> String {
+            "facts".into()
+        }
+        fn arch(&self) -> &'static str {
+            "x86_64"
+        }
+        fn open_kvm(&self) -> Result<RawFd, Errno> {
+            self.sim.open_kvm()
+        }
+        fn ioctl(&self, fd: RawFd, request: u64, arg: u64) -> fixtures::raw::SysResult {
+            use fixtures::raw::ioctl::KVM_CHECK_EXTENSION;
+            match (request, arg) {
+                (KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) => Ok(self.ioeventfd_cap),
+                (KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH | KVM_CAP_READONLY_MEM) => Ok(1),
+                _ => self.sim.ioctl(fd, request, arg),
+            }
+        }
+        fn close(&self, fd: RawFd) {
+            self.sim.close(fd)
+        }
+    }
+
+    fn host(ioeventfd_cap: i64) -> crate::rows::Host {
+        let k: &'static Facts = Box::leak(Box::new(Facts {
+            sim: fixtures::sim::SimKernel::new(Default::default(), None),
+            ioeventfd_cap,
+        }));
+        let sys = fixtures::host::open_kvm(k).unwrap();
+        crate::rows::Host { k, sys }
+    }
+
+    /// The first unmet need as `rows::case` checks them: the architecture first.
+    fn skip_reason(r: &Row, host: &crate::rows::Host) -> Option<String> {
+        let arch = r
+            .needs
+            .iter()
+            .filter(|n| matches!(n, Need::Arch(_) | Need::NotArch(_)));
+        let rest = r
+            .needs
+            .iter()
+            .filter(|n| !matches!(n, Need::Arch(_) | Need::NotArch(_)));
+        arch.chain(rest).find_map(|n| n.unmet(host))
+    }
+
+    #[test]
+    fn without_kvm_cap_ioeventfd_every_row_but_the_capability_row_skips() {
+        let without = host(0);
+        for r in rows() {
+            let reason = skip_reason(&r, &without);
+            if r.id == "cap::ioeventfd_is_1" {
+                assert_eq!(reason, None, "the capability row runs (and fails) there");
+            } else {
+                assert_eq!(
+                    reason.as_deref(),
+                    Some("needs KVM_CAP_IOEVENTFD; host reports 0"),
+                    "{}",
+                    r.id
+                );
+            }
+        }
+        // The control: with the capability, no row skips for it (the reason above comes from
+        // the capability, not from something else these host facts lack).
+        let with = host(1);
+        for r in rows() {
+            let reason = skip_reason(&r, &with);
+            assert!(
+                !reason
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("KVM_CAP_IOEVENTFD;"),
+                "{}: {reason:?}",
+                r.id
+            );
+        }
+    }
+
+    /// The guest checks are live-only (the simulated kernel runs no guest), so the byte and
+    /// range rows are proven here on this host's kernel: each row passes as written, and with
+    /// the nearest wrong kernel's answer as a deliberately wrong expectation (the mismatching
+    /// write signals) it fails at that write. Without usable KVM this does nothing.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn datamatch_byte_and_range_rows_fail_on_the_nearest_wrong_answer() {
+        if Env::new().is_err() {
+            eprintln!("skipped: no usable KVM");
+            return;
+        }
+        let run = |r: &Row, acts: Vec<Act>| -> Result<(), String> {
+            let mut env = Env::new().unwrap();
+            let mut c = Checker::new();
+            let crate::rows::Act::Call(call) = &r.act else {
+                unreachable!()
+            };
+            env.call(call, Expected::ok(), &mut c).unwrap();
+            guest::scenario(acts)(&env, &mut c).map_err(|r| r.summary)
+        };
+        let rows: Vec<Row> = rows()
+            .into_iter()
+            .filter(|r| {
+                r.id.contains("_differs_only_in_highest_or_lowest_byte_exits")
+                    || r.id.ends_with("range_ends")
+            })
+            .collect();
+        assert_eq!(rows.len(), 7 + 4);
+        for r in &rows {
+            // The row as written (its check is the scenario its `then` runs).
+            let mut env = Env::new().unwrap();
+            let mut c = Checker::new();
+            let crate::rows::Act::Call(call) = &r.act else {
+                unreachable!()
+            };
+            env.call(call, Expected::ok(), &mut c).unwrap();
+            assert!(r.then.as_ref().unwrap()(&env, &mut c).is_ok(), "{}", r.id);
+        }
+        // The wrong expectations: each mismatching write signals (the nearest wrong kernel).
+        for (bus, w) in [
+            ("mmio", 1),
+            ("mmio", 2),
+            ("mmio", 4),
+            ("mmio", 8),
+            ("pio", 1),
+            ("pio", 2),
+            ("pio", 4),
+        ] {
+            let id =
+                format!("guest::{bus}_datamatch_{w}_differs_only_in_highest_or_lowest_byte_exits");
+            let r = rows.iter().find(|r| r.id == id).unwrap();
+            let bits = 8 * w;
+            let v = if w == 8 {
+                DM_VALUE
+            } else {
+                DM_VALUE & ((1 << bits) - 1)
+            };
+            let write = |x| {
+                if bus == "mmio" {
+                    mmio_w(w, x)
+                } else {
+                    pio_w(w, x)
+                }
+            };
+            for (what, wrong) in [("highest", v ^ (0x80 << (bits - 8))), ("lowest", v ^ 1)] {
+                let e = run(r, vec![Act::Write(write(wrong), Effect::Signals(0))])
+                    .expect_err(&format!("{id}: a signal for the {what} byte differing"));
+                assert!(e.contains("expected none"), "{id}: {e}");
+            }
+        }
+        let past_end = [
+            ("guest::mmio_range_ends", mw(12, 4, 1)),
+            ("guest::pio_range_ends", pw(10, 2, 1)),
+            ("guest::mmio_len0_range_ends", mw(9, 1, 1)),
+            ("guest::pio_len0_range_ends", pw(9, 1, 1)),
+        ];
+        for (id, w) in past_end {
+            let r = rows.iter().find(|r| r.id == id).unwrap();
+            let e = run(r, vec![Act::Write(w, Effect::Signals(0))]).expect_err(id);
+            assert!(e.contains("expected none"), "{id}: {e}");
+        }
     }
 
     #[test]

@@ -288,6 +288,36 @@ pub fn capability_absent(
     Ok(())
 }
 
+/// KVM_CHECK_EXTENSION(`cap`) reads exactly `value` on /dev/kvm and, where the kernel answers
+/// on a VM fd (KVM_CAP_CHECK_EXTENSION_VM), on the VM fd `vm`: one row for both, so a kernel
+/// without the capability fails that one row.
+pub fn capability_is(
+    c: &mut Checker,
+    vm: &fixtures::vm::Vm,
+    cap: u64,
+    name: &str,
+    value: i64,
+) -> Step<()> {
+    let sys = fixtures::host::open_kvm(vm.k).map_err(fixture_error)?;
+    c.call(
+        &format!("KVM_CHECK_EXTENSION({name}) on /dev/kvm"),
+        &format!("cap {cap}"),
+        Outcome::Value(value),
+        fixtures::raw::ioctl::check_extension(vm.k, sys.fd, cap),
+    )?;
+    if sys.cap(fixtures::raw::uapi::KVM_CAP_CHECK_EXTENSION_VM) > 0 {
+        c.call(
+            &format!("KVM_CHECK_EXTENSION({name}) on the VM fd"),
+            &format!("cap {cap}"),
+            Outcome::Value(value),
+            fixtures::raw::ioctl::check_extension(vm.k, vm.fd, cap),
+        )?;
+    } else {
+        c.note("KVM_CAP_CHECK_EXTENSION_VM is 0: the VM fd does not answer KVM_CHECK_EXTENSION");
+    }
+    Ok(())
+}
+
 /// A documented kernel bug, and whether this kernel is one where it is known. Where it is known,
 /// meeting it is a known kernel bug (reported and counted, a failure only with `--strict`);
 /// anywhere else meeting it is a failure. `here` comes from a host fact, never a version number.

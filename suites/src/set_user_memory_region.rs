@@ -338,10 +338,28 @@ pub fn cases() -> Vec<harness::Case> {
     #[rustfmt::skip]
     let bad_arguments = bad_argument_cases(SUITE, SEED, &[], &[("", KVM_SET_USER_MEMORY_REGION, Target::Vm)]);
     cases.extend(bad_arguments);
+    cases.push(user_memory_cap_case());
     cases.push(mem_limit_case());
     cases.push(unaligned_gpa_mapped_case());
     cases.push(PROPERTY.case(SEED, &[], property));
     cases
+}
+
+/// api.txt 4.34 "Capability: KVM_CAP_USER_MEM" (the name is KVM_CAP_USER_MEMORY, 3):
+/// kvm_vm_ioctl_check_extension_generic answers 1 on every architecture, on /dev/kvm and on the
+/// VM fd. Its own case, not a row: it needs no memslot, so it also runs where the s390 memory
+/// limit is 0 (every row's fixture then skips).
+fn user_memory_cap_case() -> harness::Case {
+    case(
+        SUITE,
+        CaseDef::new("cap::user_memory_is_1", SEED, &[], |_host, _ctx| {
+            let vm = Vm::new().map_err(fixture_error)?;
+            let mut c = Checker::new();
+            crate::rows::capability_is(&mut c, &vm, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", 1)?;
+            c.note("documentation deviation: api.txt 4.34 names the capability KVM_CAP_USER_MEM; the uapi constant is KVM_CAP_USER_MEMORY (3)");
+            c.pass()
+        }),
+    )
 }
 
 /// Whether `e` accepts success (0), alone or among alternatives.
@@ -583,8 +601,19 @@ fn guest_rows() -> Vec<Row> {
         row("guest::dirty_log_reports_written_page", data.flags(KVM_MEM_LOG_DIRTY_PAGES), OK).needs(&live_x86).then(guest::dirty_log),
         row("guest::sees_new_host_mapping_with_sync_mmu", data, OK).needs(&live_x86).needs(&[cap(KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU")]).then(guest::sync_mmu),
         row("guest::deleted_slot_reads_exit_as_mmio", data, OK).needs(&live_x86).then(guest::deleted_slot),
+        // ---- the backings api.txt 4.34 names: "anonymous memory, ordinary files, and hugetlbfs" ----
+        Row::check("backing::ordinary_file_map_shared_both_ways", |env, c| guest::shared_backing(env, c, guest::Shared::File, guest::SHARED)).needs(&live_x86).doc(DOC_BACKINGS),
+        Row::check("backing::memfd_both_ways", |env, c| guest::shared_backing(env, c, guest::Shared::Memfd, guest::SHARED)).needs(&live_x86).doc(DOC_BACKINGS),
+        Row::check("backing::hugetlb", |env, c| guest::hugetlb(env, c, guest::HUGETLB)).needs(&live_x86),
+        // ---- a vCPU running in the slot while the host moves or deletes it (the kernel's set_memory_region_test) ----
+        row("running::delete_while_guest_reads_exits_as_mmio", data, OK).needs(&live_x86).then(|env, c| guest::while_running(env, c, guest::Change::Delete, guest::MOVED)),
+        row("running::move_while_guest_reads_then_data_at_new_address", data, OK).needs(&live_x86).then(|env, c| guest::while_running(env, c, guest::Change::Move, guest::MOVED)),
+        row("backing::madv_dontneed_guest_reads_zeros_with_sync_mmu", data, OK).needs(&live_x86).needs(&[cap(KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU")]).doc(DOC_MADV).then(|env, c| guest::madv_dontneed(env, c, guest::DONTNEED)),
     ]
 }
+
+const DOC_BACKINGS: &str = "api.txt 4.34 names anonymous memory, ordinary files and hugetlbfs; it does not say that a MAP_SHARED file (or memfd) backing stays shared with the guest both ways";
+const DOC_MADV: &str = "api.txt 4.34 (this revision) names madvise(MADV_DROP), which does not exist; the advice that drops the pages is MADV_DONTNEED";
 
 /// The data slot of the guest rows: guest-physical 0x20000 (real-mode segment 0x2000).
 const DATA_GPA: u64 = 0x20000;
@@ -715,6 +744,373 @@ mod guest {
         )
     }
 
+    /// A MAP_SHARED backing: an ordinary file (in the temporary directory) or a memfd.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Shared {
+        File,
+        Memfd,
+    }
+
+    /// What the guest reads and the file holds, step by step (the kernel's values: `SHARED`).
+    #[derive(Debug, Clone, Copy)]
+    pub struct SharedWant {
+        /// The guest's read of X, which the host wrote with pwrite before the guest ran.
+        pub first: u8,
+        /// The guest's read of X again, after the host changed it with pwrite (the page was
+        /// already mapped for the guest: a private or stale copy reads `first`).
+        pub after_pwrite: u8,
+        /// The guest's read of Y (on another page), before the guest writes it.
+        pub y: u8,
+        /// What pread of Y returns after the guest wrote 0x5a there (a copy-on-write of the
+        /// page for the guest leaves the file at `y`).
+        pub y_in_file: u8,
+    }
+
+    pub const SHARED: SharedWant = SharedWant {
+        first: 0x11,
+        after_pwrite: 0x22,
+        y: 0x33,
+        y_in_file: 0x5a,
+    };
+    const X: u16 = 0x123;
+    const Y: u16 = 0x2040;
+
+    pub fn shared_backing(env: &Env, c: &mut Checker, kind: Shared, want: SharedWant) -> Step<()> {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::FileExt;
+        let len = 4 * PAGE;
+        let (file, what): (std::fs::File, String) = match kind {
+            Shared::File => {
+                let dir = std::env::temp_dir();
+                let path = dir.join(format!("kvm-conformance-backing-{}", std::process::id()));
+                let f = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .map_err(|e| fixture_error(format!("create {}: {e}", path.display())))?;
+                // Unlinked at once: still an ordinary file, and nothing is left behind.
+                let _ = std::fs::remove_file(&path);
+                let fs = nix::sys::statfs::fstatfs(&f)
+                    .map(|s| format!("{:#x}", s.filesystem_type().0))
+                    .unwrap_or_else(|e| format!("unknown ({e})"));
+                (
+                    f,
+                    format!(
+                        "an ordinary file in {} (filesystem magic {fs})",
+                        dir.display()
+                    ),
+                )
+            }
+            Shared::Memfd => {
+                let fd = nix::sys::memfd::memfd_create(
+                    "kvm-conformance-backing",
+                    nix::sys::memfd::MFdFlags::MFD_CLOEXEC,
+                )
+                .map_err(|e| fixture_error(format!("memfd_create: {e}")))?;
+                (std::fs::File::from(fd), "a memfd".into())
+            }
+        };
+        let io = |r: std::io::Result<()>| r.map_err(|e| fixture_error(format!("file I/O: {e}")));
+        io(file.set_len(len))?;
+        io(file.write_all_at(&[0x11], X.into()))?;
+        io(file.write_all_at(&[0x33], Y.into()))?;
+        let mem = GuestMemory::shared_file(file.as_fd(), len as usize).map_err(fixture_error)?;
+        let slot = KvmUserspaceMemoryRegion {
+            slot: 1,
+            flags: 0,
+            guest_phys_addr: DATA_GPA,
+            memory_size: len,
+            userspace_addr: mem.addr(),
+        };
+        c.setup(
+            &format!("{CALL}, slot 1 backed by {what} (MAP_SHARED)"),
+            &slot,
+            env.set(&slot),
+        )?;
+        let p = Program::default()
+            .set_ds(SEG)
+            .load_al(X)
+            .out_al(REPORT_PORT as u8)
+            .load_al(X)
+            .out_al(REPORT_PORT as u8)
+            .load_al(Y)
+            .out_al(REPORT_PORT as u8)
+            .store_byte(Y, 0x5a)
+            .hlt();
+        let mut g = guest(env, &p)?;
+        expect_report(
+            c,
+            g.run(),
+            want.first,
+            "guest read of a byte written to the file with pwrite before the guest ran",
+        )?;
+        io(file.write_all_at(&[0x22], X.into()))?;
+        expect_report(c, g.run(), want.after_pwrite, "guest read of the same byte after pwrite changed it in the file (the guest had that page mapped already)")?;
+        expect_report(
+            c,
+            g.run(),
+            want.y,
+            "guest read of a byte on another page, before the guest writes it",
+        )?;
+        let exit = g.run();
+        c.ensure(exit == Exit::Hlt, || {
+            format!("guest write: exit {exit:?}, expected HLT")
+        })?;
+        let mut b = [0u8];
+        io(file.read_exact_at(&mut b, Y.into()))?;
+        c.ensure(b[0] == want.y_in_file, || {
+            format!("pread of the file after the guest wrote 0x5a at data offset {Y:#x}: {:#x}, expected {:#x}", b[0], want.y_in_file)
+        })?;
+        c.note(format!("backing: {what}, {len} bytes mapped MAP_SHARED; the file write went through pwrite(2), the guest's write read back with pread(2)"));
+        Ok(())
+    }
+
+    /// What the guest reads from a hugetlb backing (the kernel's values: `HUGETLB`).
+    #[derive(Debug, Clone, Copy)]
+    pub struct HugetlbWant {
+        /// At data offset 0x123 and 0xd0123 (on another 4 KiB page of the huge page), which
+        /// the host wrote through its mapping.
+        pub low: u8,
+        pub high: u8,
+    }
+
+    pub const HUGETLB: HugetlbWant = HugetlbWant {
+        low: 0xa5,
+        high: 0x5a,
+    };
+
+    /// A slot backed by one huge page (MAP_HUGETLB, the default huge page size): the guest
+    /// reads what the host wrote on two of its 4 KiB pages, and its write reaches the host.
+    /// Without a free huge page the suite reserves one as root (given back when the case ends,
+    /// even if it is killed) and otherwise skips, naming what is missing.
+    pub fn hugetlb(env: &Env, c: &mut Checker, want: HugetlbWant) -> Step<()> {
+        use fixtures::memory::{huge_pages, HugePageReservation};
+        let (size, free) = huge_pages().map_err(fixture_error)?;
+        let mut reservation = None;
+        if free == 0 {
+            if !nix::unistd::geteuid().is_root() {
+                return Err(harness::CaseReport::skip(format!(
+                    "needs a free huge page: HugePages_Free 0 (Hugepagesize {} KiB), and not root, so none can be reserved",
+                    size / 1024
+                )));
+            }
+            let r = HugePageReservation::add(1).map_err(|e| {
+                harness::CaseReport::skip(format!(
+                    "needs a free huge page: HugePages_Free 0 (Hugepagesize {} KiB), and reserving one failed: {e}",
+                    size / 1024
+                ))
+            })?;
+            c.note(format!(
+                "reserved a huge page: /proc/sys/vm/nr_hugepages {} -> {} (written back when the case ends)",
+                r.before, r.after
+            ));
+            reservation = Some(r);
+        }
+        let (_, free) = huge_pages().map_err(fixture_error)?;
+        if free == 0 {
+            return Err(harness::CaseReport::skip(format!(
+                "needs a free huge page: HugePages_Free 0 (Hugepagesize {} KiB), also after adding one to /proc/sys/vm/nr_hugepages",
+                size / 1024
+            )));
+        }
+        // Declared after the reservation, so it is unmapped before the pool shrinks back.
+        let mem = GuestMemory::hugetlb(size)
+            .map_err(|e| fixture_error(format!("mmap MAP_HUGETLB of {size} bytes: {e}")))?;
+        const LOW: usize = 0x123;
+        const HIGH: usize = 0xd0123;
+        const WRITTEN: usize = 0xd0200;
+        mem.write_byte(LOW, 0xa5);
+        mem.write_byte(HIGH, 0x5a);
+        let slot = KvmUserspaceMemoryRegion {
+            slot: 1,
+            flags: 0,
+            guest_phys_addr: DATA_GPA,
+            memory_size: size as u64,
+            userspace_addr: mem.addr(),
+        };
+        c.setup(
+            &format!("{CALL}, slot 1 backed by one huge page (MAP_HUGETLB)"),
+            &slot,
+            env.set(&slot),
+        )?;
+        let high_seg = ((DATA_GPA + 0xd0000) >> 4) as u16;
+        let p = Program::default()
+            .set_ds(SEG)
+            .load_al(LOW as u16)
+            .out_al(REPORT_PORT as u8)
+            .set_ds(high_seg)
+            .load_al(0x123)
+            .out_al(REPORT_PORT as u8)
+            .store_byte(0x200, 0x77)
+            .hlt();
+        let mut g = guest(env, &p)?;
+        expect_report(
+            c,
+            g.run(),
+            want.low,
+            "guest read at data offset 0x123 of the huge page",
+        )?;
+        expect_report(
+            c,
+            g.run(),
+            want.high,
+            "guest read at data offset 0xd0123 of the huge page",
+        )?;
+        let exit = g.run();
+        c.ensure(exit == Exit::Hlt, || {
+            format!("guest write: exit {exit:?}, expected HLT")
+        })?;
+        let now = mem.read_byte(WRITTEN);
+        c.ensure(now == 0x77, || format!("the guest's write at data offset {WRITTEN:#x} reads back {now:#x} on the host, expected 0x77"))?;
+        c.note(format!(
+            "backing: one {} KiB huge page; guest_phys_addr {DATA_GPA:#x} and userspace_addr differ in their low 21 bits (real mode reaches no 2 MiB-aligned address but 0), so KVM maps it with small pages: the row checks that hugetlbfs memory backs a slot, not large guest mappings",
+            size / 1024
+        ));
+        drop(mem);
+        drop(reservation);
+        Ok(())
+    }
+
+    /// What the guest reads before and after MADV_DONTNEED (the kernel's values: `DONTNEED`).
+    #[derive(Debug, Clone, Copy)]
+    pub struct DontneedWant {
+        pub before: u8,
+        /// A kernel that keeps the guest's mapping of the dropped page reads `before`.
+        pub after: u8,
+    }
+
+    pub const DONTNEED: DontneedWant = DontneedWant {
+        before: 0x5a,
+        after: 0,
+    };
+
+    /// api.txt 4.34: with KVM_CAP_SYNC_MMU "changes in the backing of the memory region are
+    /// automatically reflected into the guest ... madvise(MADV_DROP)": the guest reads a byte
+    /// (mapping the page for it), the host drops the page of the anonymous private backing
+    /// with MADV_DONTNEED, and the guest's next read of the byte is 0 (a fresh zero page; the
+    /// kernel's mmu notifier unmapped the old page from the guest).
+    pub fn madv_dontneed(env: &Env, c: &mut Checker, want: DontneedWant) -> Step<()> {
+        const OFF: u16 = 0x1080;
+        env.backing.write_byte(OFF.into(), 0x5a);
+        let p = Program::default()
+            .set_ds(SEG)
+            .load_al(OFF)
+            .out_al(REPORT_PORT as u8)
+            .load_al(OFF)
+            .out_al(REPORT_PORT as u8)
+            .hlt();
+        let mut g = guest(env, &p)?;
+        expect_report(
+            c,
+            g.run(),
+            want.before,
+            "guest read before madvise(MADV_DONTNEED)",
+        )?;
+        env.backing
+            .discard(0x1000, PAGE as usize)
+            .map_err(fixture_error)?;
+        expect_report(c, g.run(), want.after, "guest read of the same byte after madvise(MADV_DONTNEED) of its page (anonymous private backing)")?;
+        let host = env.backing.read_byte(OFF.into());
+        c.ensure(host == 0, || {
+            format!("the host reads {host:#x} after MADV_DONTNEED, expected 0")
+        })
+    }
+
+    /// What the host does to the data slot while the guest spins reading it.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Change {
+        Delete,
+        /// To guest-physical 0x40000.
+        Move,
+    }
+
+    /// The kernel's set_memory_region_test, as a row: the guest reports that it runs, then
+    /// reads a byte of the data slot in a loop while it is 0x5a; the host deletes or moves the
+    /// slot meanwhile. The guest's next read of the old address has no memslot behind it and
+    /// exits to userspace as an MMIO read of exactly that address (kvm_arch_flush_shadow_memslot
+    /// zaps the guest's mappings of the old slot before the ioctl returns). After a move the
+    /// guest (given 0 for that read, so it leaves the loop) reads the byte at the new address
+    /// and reports 0x5a: the slot's data moved with it. A kernel that keeps the guest on the
+    /// old mapping never exits: the case fails after 5 s.
+    /// The byte the guest reads at the new address after a move (the kernel's value: the
+    /// slot's data, `MOVED`; a kernel that moved the slot to fresh memory reads 0).
+    pub const MOVED: u8 = 0x5a;
+
+    pub fn while_running(env: &Env, c: &mut Checker, change: Change, moved: u8) -> Step<()> {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        const OFF: u16 = 0x30;
+        const NEW_GPA: u64 = 0x40000;
+        env.backing.write_byte(OFF.into(), 0x5a);
+        let mut p = Program::default()
+            .set_al(0x01)
+            .out_al(REPORT_PORT as u8)
+            .set_ds(SEG);
+        // again: mov al, [OFF]; cmp al, 0x5a; je again
+        p = p.load_al(OFF);
+        p.0.extend_from_slice(&[0x3c, 0x5a, 0x74, 0xf9]);
+        let p = p
+            .set_ds((NEW_GPA >> 4) as u16)
+            .load_al(OFF)
+            .out_al(REPORT_PORT as u8)
+            .hlt();
+        let mut g = guest(env, &p)?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::scope(|s| -> Step<()> {
+            // Created in here, so an early return drops `go` and the waiting vCPU thread ends.
+            let (go, resume) = mpsc::channel::<()>();
+            s.spawn(move || {
+                for i in 0..3 {
+                    // After its exit from the loop the vCPU waits until the ioctl has returned:
+                    // a guest access during a move can exit before that (the old slot is
+                    // invalid while the new one is not yet in), and the read of the new
+                    // address is about the state after the move.
+                    if i == 2 && resume.recv().is_err() {
+                        break;
+                    }
+                    let exit = g.run();
+                    let stop = matches!(exit, Exit::Hlt | Exit::Other(_));
+                    if tx.send(exit).is_err() || stop {
+                        break;
+                    }
+                }
+            });
+            let wait = |what: &str| {
+                rx.recv_timeout(Duration::from_secs(5)).map_err(|_| {
+                    harness::CaseReport::fail(format!("{what}: the guest did not exit within 5 s"))
+                })
+            };
+            let started = wait("guest start")?;
+            c.ensure(started == Exit::IoOut(REPORT_PORT, vec![1]), || {
+                format!("guest start: exit {started:?}, expected IoOut(0x10, [1])")
+            })?;
+            // The vCPU is back in KVM_RUN, spinning on the slot's byte.
+            std::thread::sleep(Duration::from_millis(20));
+            let (what, r) = match change {
+                Change::Delete => (
+                    "delete the data slot while the guest reads it",
+                    region(1, DATA_GPA, 0).resolve(env),
+                ),
+                Change::Move => (
+                    "move the data slot to 0x40000 while the guest reads it",
+                    region(1, NEW_GPA, 4 * PAGE).resolve(env),
+                ),
+            };
+            let result = env.set(&r);
+            let _ = go.send(());
+            c.call(what, &r, OK, result)?;
+            let old = DATA_GPA + u64::from(OFF);
+            let exit = wait("after the change, the guest's next read of the old address")?;
+            c.ensure(exit == Exit::MmioRead(old, 1), || format!("{what}: the guest's next read exited with {exit:?}, expected MmioRead({old:#x}, 1) (no memslot there any more)"))?;
+            if let Change::Move = change {
+                let exit = wait("the guest's read at the new address")?;
+                c.ensure(exit == Exit::IoOut(REPORT_PORT, vec![moved]), || format!("guest read at the new address {:#x}: exit {exit:?}, expected IoOut(0x10, [{moved:#x}]) (the slot's data)", NEW_GPA + u64::from(OFF)))?;
+            }
+            Ok(())
+        })
+    }
+
     pub fn deleted_slot(env: &Env, c: &mut Checker) -> Step<()> {
         let del = region(1, DATA_GPA, 0).resolve(env);
         c.call("delete the data slot", &del, OK, env.set(&del))?;
@@ -741,6 +1137,37 @@ mod guest {
     pub use unsupported as dirty_log;
     pub use unsupported as sync_mmu;
     pub use unsupported as deleted_slot;
+    #[derive(Debug, Clone, Copy)]
+    pub enum Shared {
+        File,
+        Memfd,
+    }
+    pub const SHARED: () = ();
+    pub const HUGETLB: () = ();
+    pub const DONTNEED: () = ();
+    pub fn shared_backing(_: &Env, _: &mut Checker, _: Shared, _: ()) -> Step<()> {
+        unsupported_now()
+    }
+    pub fn hugetlb(_: &Env, _: &mut Checker, _: ()) -> Step<()> {
+        unsupported_now()
+    }
+    pub fn madv_dontneed(_: &Env, _: &mut Checker, _: ()) -> Step<()> {
+        unsupported_now()
+    }
+    #[derive(Debug, Clone, Copy)]
+    pub enum Change {
+        Delete,
+        Move,
+    }
+    pub const MOVED: u8 = 0x5a;
+    pub fn while_running(_: &Env, _: &mut Checker, _: Change, _: u8) -> Step<()> {
+        unsupported_now()
+    }
+    fn unsupported_now() -> Step<()> {
+        Err(harness::CaseReport::skip(
+            "guest programs are implemented for x86_64 only",
+        ))
+    }
 }
 
 // ---- property: random slot sequences against the reference model ----
@@ -778,4 +1205,122 @@ fn property(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<harness::
     let start = || Ok((Vm::new()?, MemslotModel::new(rules.clone(), space.clone())));
     let result = fixtures::models::check(&p.config(ctx), &strategy, start);
     p.report(ctx, vec![facts], result)
+}
+
+/// The backing rows' guest checks are live-only (the simulated kernel runs no guest), so they
+/// are proven here: each runs on this host's kernel once with the kernel's expectation (it must
+/// pass) and once with the nearest wrong kernel's answer as a deliberately wrong expectation
+/// (it must fail, at the step that tells the two apart). Without usable KVM they do nothing.
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::guest::*;
+    use super::*;
+
+    fn env() -> Option<Env> {
+        let k = fixtures::kernel();
+        let sys = fixtures::host::open_kvm(k).ok()?;
+        let vm = Vm::new().ok()?;
+        Some(Env {
+            host: Arc::new(Host { k, sys }),
+            nr_memslots: vm.cap(KVM_CAP_NR_MEMSLOTS),
+            vm,
+            backing: GuestMemory::aligned(BACKING as usize, MIB as usize).unwrap(),
+            mem_limit: None,
+        })
+    }
+
+    /// The check on a fresh VM: Ok, or the failure's one line (a skip or error panics).
+    fn run(
+        check: impl Fn(&Env, &mut Checker) -> Step<()>,
+        with_data_slot: bool,
+    ) -> Option<Result<(), String>> {
+        let env = env()?;
+        let mut c = Checker::new();
+        if with_data_slot {
+            let r = region(1, DATA_GPA, 4 * PAGE).resolve(&env);
+            env.set(&r).unwrap();
+        }
+        Some(match check(&env, &mut c) {
+            Ok(()) => Ok(()),
+            Err(r) if r.status == harness::Status::Fail => Err(r.summary),
+            Err(r) => panic!("not a failure: {r:?}"),
+        })
+    }
+
+    fn assert_fails_at(r: Option<Result<(), String>>, step: &str) {
+        match r {
+            None => eprintln!("skipped: no usable KVM"),
+            Some(r) => {
+                let e = r.expect_err("the wrong expectation must fail");
+                assert!(e.contains(step), "failed elsewhere: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn shared_backings_tell_a_shared_mapping_from_a_stale_or_private_copy() {
+        for kind in [Shared::File, Shared::Memfd] {
+            let r = run(|e, c| shared_backing(e, c, kind, SHARED), false);
+            assert!(matches!(r, None | Some(Ok(()))), "{kind:?}: {r:?}");
+            // A kernel that keeps the page it mapped for the guest (a private copy taken at the
+            // first fault) shows the old byte after the pwrite.
+            let stale = SharedWant {
+                after_pwrite: SHARED.first,
+                ..SHARED
+            };
+            assert_fails_at(
+                run(|e, c| shared_backing(e, c, kind, stale), false),
+                "after pwrite changed it",
+            );
+            // A kernel that breaks copy-on-write for the guest's write leaves the file as it was.
+            let private = SharedWant {
+                y_in_file: SHARED.y,
+                ..SHARED
+            };
+            assert_fails_at(
+                run(|e, c| shared_backing(e, c, kind, private), false),
+                "pread of the file",
+            );
+        }
+    }
+
+    #[test]
+    fn madv_dontneed_tells_zeros_from_the_old_page() {
+        let r = run(|e, c| madv_dontneed(e, c, DONTNEED), true);
+        assert!(matches!(r, None | Some(Ok(()))), "{r:?}");
+        // A kernel without the mmu-notifier invalidation keeps the guest on the dropped page.
+        let kept = DontneedWant {
+            after: DONTNEED.before,
+            ..DONTNEED
+        };
+        assert_fails_at(
+            run(|e, c| madv_dontneed(e, c, kept), true),
+            "after madvise(MADV_DONTNEED)",
+        );
+    }
+
+    #[test]
+    fn a_move_while_the_guest_runs_tells_the_slot_data_from_fresh_memory() {
+        for change in [Change::Delete, Change::Move] {
+            let r = run(|e, c| while_running(e, c, change, MOVED), true);
+            assert!(matches!(r, None | Some(Ok(()))), "{change:?}: {r:?}");
+        }
+        // A kernel that moved the slot to fresh (zeroed) memory.
+        let r = run(|e, c| while_running(e, c, Change::Move, 0), true);
+        assert_fails_at(r, "guest read at the new address");
+    }
+
+    #[test]
+    fn hugetlb_reads_both_pages_of_the_huge_page() {
+        // Skips (as the row does) where no huge page can be had; a skip is not a failure here.
+        let r = std::panic::catch_unwind(|| run(|e, c| hugetlb(e, c, HUGETLB), false));
+        let Ok(r) = r else { return };
+        assert!(matches!(r, None | Some(Ok(()))), "{r:?}");
+        // A kernel that maps only the first small page of the huge page (or the wrong one).
+        let first_only = HugetlbWant {
+            high: HUGETLB.low,
+            ..HUGETLB
+        };
+        assert_fails_at(run(|e, c| hugetlb(e, c, first_only), false), "0xd0123");
+    }
 }

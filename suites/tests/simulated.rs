@@ -248,6 +248,55 @@ fn a_zero_memory_limit_is_one_failure_and_the_memslot_cases_are_not_runnable() {
     }
 }
 
+/// A kernel without KVM_CAP_IOEVENTFD (the mutant answers 0, the ioctl still works): the
+/// capability row is the one failure, and every other ioeventfd case (rows, argument-pointer
+/// cases, the property) skips naming the capability, or, for the x86_64 guest rows on this
+/// s390x kernel, the architecture; none runs.
+#[test]
+fn without_kvm_cap_ioeventfd_every_ioeventfd_case_skips_with_the_reason() {
+    const REASON: &str = "needs KVM_CAP_IOEVENTFD; host reports 0";
+    let r = simulated(
+        &[
+            "--mutant",
+            "ioeventfd-cap-absent",
+            "--include-ignored",
+            "ioeventfd::",
+        ],
+        "ioeventfd-cap-absent-skips",
+    );
+    assert_eq!(r.code, Some(1), "{}", r.output);
+    let ids: Vec<&str> = r.failed.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["ioeventfd::cap::ioeventfd_is_1"], "{:#?}", r.failed);
+    let by_cap = r.skipped.iter().filter(|(_, why)| why == REASON).count();
+    let by_arch = r
+        .skipped
+        .iter()
+        .filter(|(_, why)| why == "needs x86_64; kernel is s390x")
+        .count();
+    assert_eq!(
+        by_cap + by_arch,
+        r.skipped.len(),
+        "a skip for another reason: {:#?}",
+        r.skipped
+            .iter()
+            .filter(|(_, why)| why != REASON && !why.starts_with("needs x86_64"))
+            .collect::<Vec<_>>()
+    );
+    assert!(by_cap > 140, "{by_cap} cases skipped for the capability");
+    for id in [
+        "ioeventfd::len::accepts_1",
+        "ioeventfd::arg::null_pointer",
+        "ioeventfd::property::assign_deassign_model",
+        "ioeventfd::bus::more_than_nr_iobus_devs_on_one_bus",
+    ] {
+        assert!(
+            r.skipped.iter().any(|(i, why)| i == id && why == REASON),
+            "{id}: {:?}",
+            r.skipped.iter().find(|(i, _)| i == id)
+        );
+    }
+}
+
 /// A failure's one line names the expectation and what the kernel did instead.
 fn states_expected_and_actual(message: &str) -> bool {
     let m = message.to_lowercase();
