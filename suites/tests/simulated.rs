@@ -391,6 +391,7 @@ fn focus(mutant: &str) -> Option<&'static str> {
             &["irq", "emergency", "mchk", "program-int"],
             "s390_irq_state::",
         ),
+        (&["region2"], "set_user_memory_region2::"),
         (
             &["memslot", "gmap", "gpa", "mem-limit"],
             "set_user_memory_region::",
