@@ -55,7 +55,7 @@ pub enum Gmem {
     /// A guest_memfd of another VM.
     OtherVms,
     /// An fd that is no guest_memfd (an eventfd).
-    NotGmem,
+    Eventfd,
 }
 
 /// One KVM_SET_USER_MEMORY_REGION(2) call of a row.
@@ -181,7 +181,7 @@ impl Env {
                 self.foreign_gmem = Some((fd, other));
                 raw
             }
-            Gmem::NotGmem => {
+            Gmem::Eventfd => {
                 let fd = OwnedFd::from(nix::sys::eventfd::EventFd::new().map_err(fixture_error)?);
                 let raw = fd.as_raw_fd() as u32;
                 self.eventfd = Some(fd);
@@ -399,7 +399,7 @@ pub fn rows() -> Vec<Row> {
         row("fields::guest_memfd_ignored_without_the_flag", a.unbound_fields(Gmem::Raw(0x7fff_fff0), 1), OK).then(seen_by_v1(a)),
         row("fields::pad_ignored", a.pad(), OK).then(seen_by_v1(a)),
         // ---- the guest_memfd binding: the same answer whether or not the VM takes it ----
-        row("guest_memfd::not_a_guest_memfd", a.bound(Gmem::NotGmem, 0), EINVAL),
+        row("guest_memfd::not_a_guest_memfd", a.bound(Gmem::Eventfd, 0), EINVAL),
         row("guest_memfd::offset_not_page_aligned", a.bound(Gmem::Raw(u32::MAX), 0x800), EINVAL),
         row("guest_memfd::offset_wraps", a.bound(Gmem::Raw(u32::MAX), u64::MAX - 0xfff), EINVAL),
         // ---- decided by the VM fd's KVM_CAP_GUEST_MEMFD ----
