@@ -364,8 +364,6 @@ fn user_memory_cap_case() -> harness::Case {
     )
 }
 
-/// Whether `e` accepts success (0), alone or among alternatives.
-
 /// kernel-semantics.md §6.3: a fresh s390 VM's memory limit must be above 0, or no memslot
 /// can ever be created. 7.2 computes the default as `sclp.hamax + 1`, which wraps to 0 when
 /// the machine reports no host address limit (SCLP `hamaxpow` 0 makes `sclp.hamax` all
