@@ -179,13 +179,22 @@ fn with_kernel_log(report: CaseReport, records: Vec<harness::kmsg::Record>) -> C
 pub enum Expect {
     Is(Expected),
     Host(fn(&Host) -> Expected),
+    /// Decided by a host fact that may take a probe (e.g. `classic_gmap`): the one outcome this
+    /// kernel must show and the fact that decided it, for the report. `Err` ends the case (the
+    /// probe failed: a setup error naming it).
+    Fact(HostFact),
 }
 
+/// A row's expectation decided by a host fact: the outcome and the fact, in words.
+pub type HostFact = fn(&Host) -> Step<(Expected, String)>;
+
 impl Expect {
-    pub fn resolve(&self, host: &Host) -> Expected {
+    /// The expected outcome on this host, and the fact that decided it where a probe did.
+    pub fn decide(&self, host: &Host) -> Step<(Expected, Option<String>)> {
         match self {
-            Expect::Is(e) => e.clone(),
-            Expect::Host(f) => f(host),
+            Expect::Is(e) => Ok((e.clone(), None)),
+            Expect::Host(f) => Ok((f(host), None)),
+            Expect::Fact(f) => f(host).map(|(e, fact)| (e, Some(fact))),
         }
     }
 }
@@ -538,6 +547,30 @@ pub fn known_bug(
 }
 
 // ---- host facts more than one suite decides by ----
+
+/// Where the classic gmap (<= 6.12) and the gmap rewrite (e38c884df921, ~7.0) give different
+/// answers without a capability of their own: the one this kernel must show, decided by
+/// `classic_gmap` (KVM_CAP_S390_KEYOP where the kernel has it, else the storage-key scope
+/// probed in a forked process, a different rule of the same rewrite). The other answer fails;
+/// the report names the fact and why the chosen answer is right here.
+pub fn by_gmap(
+    host: &Host,
+    old: impl Into<Outcome>,
+    old_why: &'static str,
+    new: impl Into<Outcome>,
+    new_why: &'static str,
+) -> Step<(Expected, String)> {
+    let (classic, fact) = classic_gmap(host)?;
+    let (outcome, why) = if classic {
+        (old.into(), old_why)
+    } else {
+        (new.into(), new_why)
+    };
+    Ok((
+        Expected::Is(outcome),
+        format!("{fact}; so {outcome}: {why}"),
+    ))
+}
 
 /// Whether this kernel has the classic gmap, from a host fact (never a version number), and the
 /// fact: KVM_CAP_S390_KEYOP came with the new gmap; without it, the storage-key scope probed in

@@ -10,7 +10,8 @@
 //! absolute address and everything from 1 MiB to 16 MiB is outside guest memory (§3.3).
 
 use crate::rows::{
-    alt, fixture_error, regression, Checker, Fixture, Host, Need, Property, Ptr, Seed, Step,
+    alt, by_gmap, fixture_error, regression, Checker, Fixture, Host, Need, Property, Ptr, Seed,
+    Step,
 };
 use crate::rows::{bad_argument_cases, Target};
 use fixtures::memory::{GuestMemory, Inaccessible};
@@ -658,24 +659,11 @@ fn vm_op_before_size(host: &Host) -> Expected {
 }
 
 /// Where the classic gmap (<= 6.12) and the gmap rewrite (e38c884df921, ~7.0) differ without a
-/// capability of their own: KVM_CAP_S390_KEYOP (247) came with the rewrite, so a kernel that
-/// has it must show the new behaviour; one without it may be either.
-fn old_or_new_gmap(
-    host: &Host,
-    old: Outcome,
-    old_why: &'static str,
-    new: Outcome,
-    new_why: &'static str,
-) -> Expected {
-    if host.cap(KVM_CAP_S390_KEYOP) > 0 {
-        Expected::Is(new)
-    } else {
-        Expected::OneOf(vec![alt(old, old_why), alt(new, new_why)])
-    }
-}
-
-fn check_only_past_slot_end_key_0(host: &Host) -> Expected {
-    old_or_new_gmap(
+/// capability of their own, `rows::by_gmap` decides from a host fact: KVM_CAP_S390_KEYOP (247,
+/// came with the rewrite) where present, else the storage-key scope (per process on the classic
+/// gmap, per VM on the new one), probed in a forked process. Exactly one answer is right.
+fn check_only_past_slot_end_key_0(host: &Host) -> Step<(Expected, String)> {
+    by_gmap(
         host,
         OK,
         "classic gmap (<= 6.12): only the first byte is tested against the memslots and check_gpa_range returns at once for key 0",
@@ -684,22 +672,22 @@ fn check_only_past_slot_end_key_0(host: &Host) -> Expected {
     )
 }
 
-fn null_write_outside(host: &Host) -> Expected {
-    old_or_new_gmap(
+fn null_write_outside(host: &Host) -> Step<(Expected, String)> {
+    by_gmap(
         host,
         PGM_ADDR,
         "classic gmap (<= 6.12): the first-byte memslot test comes before the user copy",
-        EFAULT.into(),
+        EFAULT,
         "s390 gmap rewrite (e38c884df921, ~7.0): the user buffer is copied before any address check",
     )
 }
 
-fn misaligned_outside(host: &Host) -> Expected {
-    old_or_new_gmap(
+fn misaligned_outside(host: &Host) -> Step<(Expected, String)> {
+    by_gmap(
         host,
         PGM_ADDR,
         "classic gmap (<= 6.12): the memslot test comes before the alignment check",
-        EINVAL.into(),
+        EINVAL,
         "s390 gmap rewrite (e38c884df921, ~7.0): length and alignment are checked first",
     )
 }
@@ -832,7 +820,7 @@ fn vm_rows() -> Vec<Row> {
         row("vm::addr::no_24_bit_wrap", aread(0x100_0000 + DATA, 8), PGM_ADDR).needs(&e),
         row("vm::addr::past_slot_end_read", aread(SLOT - 4096, 8192), PGM_ADDR).needs(&e),
         row("vm::addr::past_slot_end_write", awrite(SLOT - 4096, 8192), PGM_ADDR).needs(&e),
-        row("vm::addr::past_slot_end_check_only_key_0", aread(SLOT - 4096, 8192).flags(CHECK), OK).expect_from_host(check_only_past_slot_end_key_0).needs(&e),
+        row("vm::addr::past_slot_end_check_only_key_0", aread(SLOT - 4096, 8192).flags(CHECK), OK).expect_from_fact(check_only_past_slot_end_key_0).needs(&e),
         // The page inside the slot gets key 0 first, so only the page outside can fail.
         row("vm::addr::past_slot_end_check_only_key_9", aread(SLOT - 4096, 8192).flags(CHECK | SKEY).key(9), PGM_ADDR).needs(&e).needs(&[SKEYS]).given(&[Given::StorageKey { gfn: (SLOT / 4096 - 1), key: 0 }]),
         row("vm::check_only::read_moves_no_data", aread(DATA, 512).flags(CHECK), OK).needs(&e).then(nothing_moved()),
@@ -843,7 +831,7 @@ fn vm_rows() -> Vec<Row> {
         row("vm::buf::inaccessible_read", aread(DATA, 8).buf(Ptr::Inaccessible), EFAULT).needs(&e),
         row("vm::buf::inaccessible_write", awrite(DATA, 8).buf(Ptr::Inaccessible), EFAULT).needs(&e).then(nothing_moved()),
         row("vm::buf::null_read_outside", aread(OUTSIDE, 8).buf(Ptr::Null), PGM_ADDR).needs(&e),
-        row("vm::buf::null_write_outside", awrite(OUTSIDE, 8).buf(Ptr::Null), EFAULT).expect_from_host(null_write_outside).needs(&e),
+        row("vm::buf::null_write_outside", awrite(OUTSIDE, 8).buf(Ptr::Null), EFAULT).expect_from_fact(null_write_outside).needs(&e),
     ]);
     rows
 }
@@ -885,7 +873,7 @@ fn cmpxchg_rows() -> Vec<Row> {
         row("cmpxchg::inaccessible_old_addr", xchg(XCHG, 8).old(Ptr::Inaccessible), EFAULT).needs(&x).then(nothing_moved()),
         row("cmpxchg::null_old_addr", xchg(XCHG, 8).old(Ptr::Null), EFAULT).needs(&x).then(nothing_moved()),
         row("cmpxchg::inaccessible_buf", xchg(XCHG, 8).buf(Ptr::Inaccessible), EFAULT).needs(&x).then(nothing_moved()),
-        row("cmpxchg::misaligned_outside_memory", xchg(OUTSIDE + 1, 2), EINVAL).expect_from_host(misaligned_outside).needs(&x),
+        row("cmpxchg::misaligned_outside_memory", xchg(OUTSIDE + 1, 2), EINVAL).expect_from_fact(misaligned_outside).needs(&x),
         row("cmpxchg::ar_ignored", xchg(XCHG, 8).ar(200), OK).needs(&x).then(exchanged(8)),
         row("cmpxchg::key_match", xchg(KEY_ADDR, 8).flags(SKEY).key(9), OK).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(exchanged_at(KEY_ADDR, 8)),
         row("cmpxchg::key_mismatch", xchg(KEY_ADDR, 8).flags(SKEY).key(2), PGM_PROT).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(nothing_moved()),
