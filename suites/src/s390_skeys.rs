@@ -929,14 +929,21 @@ const PROPERTY: Property = Property::new(SUITE, "set_get_round_trip", "property:
 fn property(host: &Arc<Host>, ctx: &CaseContext, p: &Property) -> Step<CaseReport> {
     isolated(host, ctx)?;
     let layout = [SLOT_A, SLOT_B];
+    let (classic, fact) = classic_gmap(host)?;
+    let behaviour = if classic {
+        Behaviour::Old
+    } else {
+        Behaviour::New
+    };
     let process_keys = Rc::new(Cell::new(false));
     let strategy = model::ops(&layout, 300, 1..7).prop_map(Generated::new);
     let start = || {
         let env = Env::new(host, Layout::Standard).map_err(|r| r.summary)?;
-        Ok((env, model::Worlds::new(&layout, Rc::clone(&process_keys))))
+        let worlds = model::Worlds::new(&layout, Rc::clone(&process_keys)).only(behaviour);
+        Ok((env, worlds))
     };
     let result = fixtures::models::check(&p.config(ctx), &strategy, start);
-    let facts = "each input on a fresh VM (slot 0 at gfns 0..256, slot 1 at 512..768), then a GET of both slots; judged by one model per code state, each as documented and dropping keys after a fault-in".to_string();
+    let facts = format!("each input on a fresh VM (slot 0 at gfns 0..256, slot 1 at 512..768), then a GET of both slots; judged by the model of the code state a host fact decided ({fact}: {behaviour:?}), as documented and dropping keys after a fault-in");
     p.report(ctx, vec![facts], result)
 }
 
