@@ -718,6 +718,14 @@ fn key_rows() -> Vec<Row> {
         row("key::15_write_storage_key_0", vwrite(KEY_ADDR, 64).flags(SKEY).key(15), PGM_PROT).needs(&ek).given(&acc0),
         row("key::mismatch_without_flag_ignored", vread(KEY_ADDR, 64).key(2), OK).needs(&[SKEYS]).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
         row("key::mismatch_inject", vwrite(KEY_ADDR, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&acc9).then(pending_pgm(4)),
+        // The TEID of the injected exception (gaccess.c trans_exc_ending; memop.c test_termination):
+        // page address, fetch/store indication (bits 52-53), bit 60 for key-controlled protection,
+        // except the "termination" form (56/60/61 zero) of a store that already wrote a page.
+        row("inject::teid_key_protection_store", vwrite(KEY_ADDR + 0x10, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&acc9).then(pending_teid(KEY_ADDR | TEID_STORE | TEID_B60)),
+        row("inject::teid_key_protection_fetch", vread(KEY_ADDR + 0x10, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&acc9_fetch).then(pending_teid(KEY_ADDR | TEID_FETCH | TEID_B60)),
+        row("inject::teid_key_protection_check_only_store", vwrite(KEY_ADDR - 4, 8).flags(SKEY | INJECT | CHECK).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&[Given::StorageKey { gfn: KEY_GFN - 1, key: 0x20 }, acc9[0]]).then(pending_teid(KEY_ADDR | TEID_STORE | TEID_B60)),
+        row("inject::teid_termination_after_a_written_page", vwrite(KEY_ADDR - 4, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&[Given::StorageKey { gfn: KEY_GFN - 1, key: 0x20 }, acc9[0]]).then(termination_teid),
+        row("inject::teid_addressing_is_0", vread(OUTSIDE + 0x10, 8).flags(INJECT), PGM_ADDR).needs(&[IRQ_STATE]).then(pending_teid_code(5, 0)),
         // VM fd, absolute (§3.5-7): same rules, never the CR0 overrides.
         row("vm::key::16_with_flag", aread(KEY_ADDR, 8).flags(SKEY).key(16), EINVAL).needs(&e),
         row("vm::key::16_without_flag", aread(KEY_ADDR, 8).key(16), OK).needs(&e).then(read_moved(KEY_ADDR, 8)),
@@ -1112,6 +1120,47 @@ fn pending_pgm(code: u16) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sy
         let got = irq.pgm().code;
         c.ensure(got == code, || format!("pending PROGRAM_INT has code {got:#x}; expected {code:#x} (the code the ioctl returned)"))
     }
+}
+
+/// TEID bits (gaccess.c `union teid`, bit 0 the most significant): fetch/store indication in
+/// bits 52-53, key-controlled protection bit 60.
+const TEID_STORE: u64 = 1 << 10;
+const TEID_FETCH: u64 = 2 << 10;
+const TEID_B60: u64 = 1 << 3;
+
+/// Exactly one PROGRAM_INT pending with this code and this translation-exception
+/// identification; exc_access_id is the `ar` of the call (0).
+fn pending_teid_code(
+    code: u16,
+    teid: u64,
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
+        pending_pgm(code)(env, c)?;
+        let (_, buf) = get_irq_state(env, c)?;
+        let pgm = KvmS390Irq::from_bytes(&buf.as_slice()[..72]).pgm();
+        let got = pgm.trans_exc_code;
+        c.ensure(got == teid, || {
+            format!("pending PROGRAM_INT has trans_exc_code {got:#x}; expected {teid:#x} (page address | fetch/store bits 52-53 | bit 60 key-controlled protection)")
+        })?;
+        c.ensure(pgm.exc_access_id == 0, || {
+            format!(
+                "pending PROGRAM_INT has exc_access_id {}; expected 0 (the call's ar)",
+                pgm.exc_access_id
+            )
+        })
+    }
+}
+
+fn pending_teid(teid: u64) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    pending_teid_code(4, teid)
+}
+
+/// A keyed store of [KEY_ADDR - 4, KEY_ADDR + 4): the first page (key 0x20) is written, the
+/// second (key 0x90) is not, and the exception is in the termination form (no bit 60).
+fn termination_teid(env: &Env, c: &mut Checker) -> Step<()> {
+    pending_teid(KEY_ADDR | TEID_STORE)(env, c)?;
+    let u = env.ubuf.as_slice();
+    guest_unchanged_except(env, c, Some((KEY_ADDR - 4, &u[..4])))
 }
 
 fn nothing_pending(env: &Env, c: &mut Checker) -> Step<()> {
