@@ -735,6 +735,9 @@ fn key_rows() -> Vec<Row> {
         row("vm::key::mismatch_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
         row("vm::key::mismatch_read_not_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&acc9).then(read_moved(KEY_ADDR, 64)),
         row("vm::key::match_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
+        // memop.c test_errors_key: a key-mismatch CHECK_ONLY read on the VM fd.
+        row("vm::key::mismatch_read_fetch_protected_check_only", aread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
+        row("vm::key::mismatch_read_not_fetch_protected_check_only", aread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), OK).needs(&ek).given(&acc9).then(nothing_moved()),
     ]
 }
 
@@ -868,6 +871,11 @@ fn cmpxchg_rows() -> Vec<Row> {
     }
     for size in [0u32, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 17, 32] {
         rows.push(row(format!("cmpxchg::rejects_size_{size}"), xchg(XCHG, size), EINVAL).needs(&x).then(nothing_moved()));
+    }
+    // memop.c test_errors_cmpxchg_key: a mismatching key at every size gives 4, nothing moves
+    // (size 8 is `cmpxchg::key_mismatch`). 1 and 2 bytes are exchanged on the containing word.
+    for size in [1u32, 2, 4, 16] {
+        rows.push(row(format!("cmpxchg::key_mismatch_size_{size}"), xchg(KEY_ADDR + u64::from(size), size).flags(SKEY).key(2), PGM_PROT).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(nothing_moved()));
     }
     for size in [2u32, 4, 8, 16] {
         rows.push(row(format!("cmpxchg::rejects_misaligned_size_{size}"), xchg(XCHG + 1, size), EINVAL).needs(&x).then(nothing_moved()));
