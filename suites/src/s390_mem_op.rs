@@ -194,6 +194,9 @@ impl Op {
 #[derive(Debug, Clone, Copy)]
 pub enum Given {
     InitialReset,
+    /// KVM_S390_NORMAL_RESET / KVM_S390_CLEAR_RESET (KVM_CAP_S390_VCPU_RESETS).
+    NormalReset,
+    ClearReset,
     /// KVM_S390_SET_SKEYS of one page.
     StorageKey {
         gfn: u64,
@@ -414,6 +417,11 @@ const SKEYS: Need = Need::Cap {
     name: "KVM_CAP_S390_SKEYS",
     min: 1,
 };
+const RESETS: Need = Need::Cap {
+    cap: KVM_CAP_S390_VCPU_RESETS,
+    name: "KVM_CAP_S390_VCPU_RESETS",
+    min: 1,
+};
 const IRQ_STATE: Need = Need::Cap {
     cap: KVM_CAP_S390_IRQ_STATE,
     name: "KVM_CAP_S390_IRQ_STATE",
@@ -485,6 +493,11 @@ fn sida_rows() -> Vec<Row> {
             row(format!("sida::{name}_size_4097_after_initial_reset"), sida(o, 4097, 0), EINVAL).given(&[Given::InitialReset]),
             row(format!("sida::{name}_size_8192_after_initial_reset"), sida(o, 8192, 0), EINVAL).given(&[Given::InitialReset]),
             row(format!("sida::{name}_size_8193_after_initial_reset"), sida(o, 8193, 0), E2BIG).given(&[Given::InitialReset]).expect_from_host(sida_e2big),
+            // The clear reset starts with the initial one (gbea 1: 8192); the normal reset leaves
+            // gbea alone (4096 on a fresh vcpu). kvm-s390.c kvm_arch_vcpu_ioctl_*_reset.
+            row(format!("sida::{name}_size_8192_after_clear_reset"), sida(o, 8192, 0), EINVAL).given(&[Given::ClearReset]).needs(&[RESETS]),
+            row(format!("sida::{name}_size_8193_after_clear_reset"), sida(o, 8193, 0), E2BIG).given(&[Given::ClearReset]).needs(&[RESETS]).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_size_4097_after_normal_reset"), sida(o, 4097, 0), E2BIG).given(&[Given::NormalReset]).needs(&[RESETS]).expect_from_host(sida_e2big),
             row(format!("sida::{name}_beyond_1mib"), sida(o, 0x10_0000, 1), E2BIG).expect_from_host(sida_e2big),
             row(format!("sida::{name}_flags_check_only"), sida(o, 8, 0).flags(CHECK), EINVAL),
             row(format!("sida::{name}_size_0"), sida(o, 0, 0), EINVAL),
@@ -1204,6 +1217,20 @@ impl Env {
                     "KVM_S390_INITIAL_RESET on the vcpu",
                     &"vcpu 0",
                     s390_initial_reset(self.vm.k, self.vcpu.fd),
+                )?;
+            }
+            Given::NormalReset => {
+                c.setup(
+                    "KVM_S390_NORMAL_RESET on the vcpu",
+                    &"vcpu 0",
+                    fixtures::raw::ioctl::s390_normal_reset(self.vm.k, self.vcpu.fd),
+                )?;
+            }
+            Given::ClearReset => {
+                c.setup(
+                    "KVM_S390_CLEAR_RESET on the vcpu",
+                    &"vcpu 0",
+                    fixtures::raw::ioctl::s390_clear_reset(self.vm.k, self.vcpu.fd),
                 )?;
             }
             Given::StorageKey { gfn, key } => {
