@@ -628,9 +628,9 @@ pub fn classic_gmap_by_vm_memop(host: &Host) -> Step<Option<(bool, String)>> {
             "setup failed: gmap probe (VM MEM_OP CHECK_ONLY past the slot end): {e}"
         ))
     };
-    let vm = fixtures::vm::Vm::new().map_err(|e| setup(format!("{e}")))?;
+    let vm = fixtures::vm::Vm::new().map_err(|e| setup(e.to_string()))?;
     let mem = fixtures::memory::GuestMemory::aligned(MIB as usize, MIB as usize)
-        .map_err(|e| setup(format!("{e}")))?;
+        .map_err(|e| setup(e.to_string()))?;
     let slot = KvmUserspaceMemoryRegion {
         memory_size: MIB,
         userspace_addr: mem.addr(),
