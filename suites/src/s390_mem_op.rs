@@ -1161,11 +1161,11 @@ fn pending_teid_code(
         let pgm = KvmS390Irq::from_bytes(&buf.as_slice()[..72]).pgm();
         let got = pgm.trans_exc_code;
         c.ensure(got == teid, || {
-            format!("pending PROGRAM_INT has trans_exc_code {got:#x}; expected {teid:#x} (page address | fetch/store bits 52-53 | bit 60 key-controlled protection)")
+            format!("the pending PROGRAM_INT's trans_exc_code (TEID) is {got:#x}; expected {teid:#x} (page address | fetch/store bits 52-53 | bit 60 key-controlled protection)")
         })?;
         c.ensure(pgm.exc_access_id == 0, || {
             format!(
-                "pending PROGRAM_INT has exc_access_id {}; expected 0 (the call's ar)",
+                "the pending PROGRAM_INT's exc_access_id is {}; expected 0 (the call's ar)",
                 pgm.exc_access_id
             )
         })
