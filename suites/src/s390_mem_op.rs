@@ -197,6 +197,9 @@ pub enum Given {
     /// KVM_S390_NORMAL_RESET / KVM_S390_CLEAR_RESET (KVM_CAP_S390_VCPU_RESETS).
     NormalReset,
     ClearReset,
+    /// KVM_SET_SREGS with this CR0 (every other control and access register 0, as on a fresh
+    /// vcpu).
+    Cr0(u64),
     /// KVM_S390_SET_SKEYS of one page.
     StorageKey {
         gfn: u64,
@@ -713,6 +716,9 @@ fn key_rows() -> Vec<Row> {
     let acc9 = [Given::StorageKey { gfn: KEY_GFN, key: 0x90 }];
     let acc9_fetch = [Given::StorageKey { gfn: KEY_GFN, key: 0x98 }];
     let acc0 = [Given::StorageKey { gfn: KEY_GFN, key: 0x00 }];
+    let spo = Given::Cr0(CR0_STORAGE_PROTECTION_OVERRIDE);
+    let fpo = Given::Cr0(CR0_FETCH_PROTECTION_OVERRIDE);
+    let gfn0_fetch = Given::StorageKey { gfn: 0, key: 0x98 };
     vec![
         row("key::16_with_flag", vread(KEY_ADDR, 8).flags(SKEY).key(16), EINVAL).needs(&e),
         row("key::255_with_flag", vwrite(KEY_ADDR, 8).flags(SKEY).key(255), EINVAL).needs(&e).then(nothing_moved()),
@@ -748,6 +754,20 @@ fn key_rows() -> Vec<Row> {
         row("vm::key::mismatch_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
         row("vm::key::mismatch_read_not_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&acc9).then(read_moved(KEY_ADDR, 64)),
         row("vm::key::match_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
+        // CR0 overrides through KVM_SET_SREGS (memop.c test_copy_key_storage_prot_override,
+        // test_copy_key_fetch_prot_override, test_errors_key_*_override*; gaccess.c
+        // vcpu_check_access_key): vcpu path only.
+        row("key::storage_prot_override_write", vwrite(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&[spo, acc9_fetch[0]]).then(write_moved(KEY_ADDR, 64)),
+        row("key::storage_prot_override_read", vread(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&[spo, acc9_fetch[0]]).then(read_moved(KEY_ADDR, 64)),
+        row("key::storage_prot_override_check_only", vwrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), OK).needs(&ek).given(&[spo, acc9_fetch[0]]).then(nothing_moved()),
+        row("key::storage_prot_override_needs_acc_9", vwrite(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[spo, Given::StorageKey { gfn: KEY_GFN, key: 0x88 }]).then(nothing_moved()),
+        row("vm::key::storage_prot_override_not_applied", awrite(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[spo, acc9_fetch[0]]).then(nothing_moved()),
+        row("key::fetch_prot_override_read_2048_at_0", vread(0, 2048).flags(SKEY).key(2), OK).needs(&ek).given(&[fpo, gfn0_fetch]).then(read_moved(0, 2048)),
+        row("key::fetch_prot_override_check_only_2048_at_0", vread(0, 2048).flags(SKEY | CHECK).key(2), OK).needs(&ek).given(&[fpo, gfn0_fetch]),
+        row("key::fetch_prot_override_read_2049_at_0", vread(0, 2049).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[fpo, gfn0_fetch]).then(nothing_moved()),
+        row("key::fetch_prot_override_not_for_stores", vwrite(0, 8).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[fpo, gfn0_fetch]).then(nothing_moved()),
+        row("key::fetch_protected_read_at_0_without_override", vread(0, 8).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[gfn0_fetch]),
+        row("vm::key::fetch_prot_override_not_applied", aread(0, 8).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[fpo, gfn0_fetch]).then(nothing_moved()),
         // memop.c test_errors_key: a key-mismatch CHECK_ONLY read on the VM fd.
         row("vm::key::mismatch_read_fetch_protected_check_only", aread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
         row("vm::key::mismatch_read_not_fetch_protected_check_only", aread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), OK).needs(&ek).given(&acc9).then(nothing_moved()),
@@ -1217,6 +1237,15 @@ impl Env {
                     "KVM_S390_INITIAL_RESET on the vcpu",
                     &"vcpu 0",
                     s390_initial_reset(self.vm.k, self.vcpu.fd),
+                )?;
+            }
+            Given::Cr0(cr0) => {
+                let mut s = KvmSregs::default();
+                s.crs[0] = cr0;
+                c.setup(
+                    &format!("KVM_SET_SREGS on the vcpu, CR0 {cr0:#x}"),
+                    &format!("struct kvm_sregs {{ acrs: all 0, crs: [{cr0:#x}, 0, ...] }}"),
+                    fixtures::raw::ioctl::set_sregs(self.vm.k, self.vcpu.fd, &s),
                 )?;
             }
             Given::NormalReset => {
