@@ -179,13 +179,22 @@ fn with_kernel_log(report: CaseReport, records: Vec<harness::kmsg::Record>) -> C
 pub enum Expect {
     Is(Expected),
     Host(fn(&Host) -> Expected),
+    /// Decided by a host fact that may take a probe (e.g. `classic_gmap`): the one outcome this
+    /// kernel must show and the fact that decided it, for the report. `Err` ends the case (the
+    /// probe failed: a setup error naming it).
+    Fact(HostFact),
 }
 
+/// A row's expectation decided by a host fact: the outcome and the fact, in words.
+pub type HostFact = fn(&Host) -> Step<(Expected, String)>;
+
 impl Expect {
-    pub fn resolve(&self, host: &Host) -> Expected {
+    /// The expected outcome on this host, and the fact that decided it where a probe did.
+    pub fn decide(&self, host: &Host) -> Step<(Expected, Option<String>)> {
         match self {
-            Expect::Is(e) => e.clone(),
-            Expect::Host(f) => f(host),
+            Expect::Is(e) => Ok((e.clone(), None)),
+            Expect::Host(f) => Ok((f(host), None)),
+            Expect::Fact(f) => f(host).map(|(e, fact)| (e, Some(fact))),
         }
     }
 }
@@ -577,6 +586,30 @@ pub fn known_bug(
 
 // ---- host facts more than one suite decides by ----
 
+/// Where the classic gmap (<= 6.12) and the gmap rewrite (e38c884df921, ~7.0) give different
+/// answers without a capability of their own: the one this kernel must show, decided by
+/// `classic_gmap` (KVM_CAP_S390_KEYOP where the kernel has it, else the storage-key scope
+/// probed in a forked process, a different rule of the same rewrite). The other answer fails;
+/// the report names the fact and why the chosen answer is right here.
+pub fn by_gmap(
+    host: &Host,
+    old: impl Into<Outcome>,
+    old_why: &'static str,
+    new: impl Into<Outcome>,
+    new_why: &'static str,
+) -> Step<(Expected, String)> {
+    let (classic, fact) = classic_gmap(host)?;
+    let (outcome, why) = if classic {
+        (old.into(), old_why)
+    } else {
+        (new.into(), new_why)
+    };
+    Ok((
+        Expected::Is(outcome),
+        format!("{fact}; so {outcome}: {why}"),
+    ))
+}
+
 /// Whether this kernel has the classic gmap, from a host fact (never a version number), and the
 /// fact: KVM_CAP_S390_KEYOP came with the new gmap; without it, the storage-key scope probed in
 /// a forked process (per process: classic, `mm_uses_skeys`; per VM: new).
@@ -601,6 +634,67 @@ pub fn classic_gmap(host: &Host) -> Step<(bool, String)> {
         Err(e) => Err(CaseReport::error(format!(
             "setup failed: cannot tell the classic from the new gmap: {e}"
         ))),
+    }
+}
+
+/// Whether this kernel has the classic gmap, from a fact *other than* the storage-key scope (for
+/// the row that checks the scope itself): KVM_CAP_S390_KEYOP where present; without it, a
+/// VM-fd MEM_OP probe of a different rule of the same rewrite: ABSOLUTE_READ with CHECK_ONLY
+/// and key 0 of [1 MiB - 4 KiB, 1 MiB + 4 KiB) on a VM whose only memslot is [0, 1 MiB). The
+/// classic gmap tests only the first byte against the memslots and returns 0 at once for key
+/// 0; the new gmap walks every page and returns 5 (kernel-semantics.md §3.5-6). Needs the VM
+/// fd MEM_OP (KVM_CAP_S390_MEM_OP_EXTENSION bit 0); `Ok(None)` where it is absent.
+pub fn classic_gmap_by_vm_memop(host: &Host) -> Step<Option<(bool, String)>> {
+    use fixtures::raw::uapi::{
+        KvmS390MemOp, KvmUserspaceMemoryRegion, KVM_CAP_S390_MEM_OP_EXTENSION,
+        KVM_S390_MEMOP_ABSOLUTE_READ, KVM_S390_MEMOP_EXTENSION_CAP_BASE,
+        KVM_S390_MEMOP_F_CHECK_ONLY,
+    };
+    let keyop = host.cap(KVM_CAP_S390_KEYOP);
+    if keyop > 0 {
+        return Ok(Some((
+            false,
+            format!("KVM_CAP_S390_KEYOP = {keyop}: the new gmap (the capability came with it)"),
+        )));
+    }
+    if host.cap(KVM_CAP_S390_MEM_OP_EXTENSION) & KVM_S390_MEMOP_EXTENSION_CAP_BASE as i64 == 0 {
+        return Ok(None);
+    }
+    const MIB: u64 = 1 << 20;
+    let setup = |e: String| {
+        CaseReport::error(format!(
+            "setup failed: gmap probe (VM MEM_OP CHECK_ONLY past the slot end): {e}"
+        ))
+    };
+    let vm = fixtures::vm::Vm::new().map_err(|e| setup(e.to_string()))?;
+    let mem = fixtures::memory::GuestMemory::aligned(MIB as usize, MIB as usize)
+        .map_err(|e| setup(e.to_string()))?;
+    let slot = KvmUserspaceMemoryRegion {
+        memory_size: MIB,
+        userspace_addr: mem.addr(),
+        ..Default::default()
+    };
+    fixtures::raw::ioctl::set_user_memory_region(vm.k, vm.fd, &slot)
+        .map_err(|e| setup(format!("a 1 MiB memslot at 0: {e:?}")))?;
+    let mop = KvmS390MemOp {
+        gaddr: MIB - 4096,
+        flags: KVM_S390_MEMOP_F_CHECK_ONLY,
+        size: 8192,
+        op: KVM_S390_MEMOP_ABSOLUTE_READ,
+        buf: 0,
+        reserved: [0; 32],
+    };
+    let probe = "probed: VM-fd ABSOLUTE_READ with CHECK_ONLY and key 0 of 8 KiB from 4 KiB below the end of the only memslot returned";
+    match fixtures::raw::ioctl::s390_mem_op(vm.k, vm.fd, &mop) {
+        Ok(0) => Ok(Some((
+            true,
+            format!("{probe} 0 (only the first byte is tested): the classic gmap"),
+        ))),
+        Ok(5) => Ok(Some((
+            false,
+            format!("{probe} 5 (every page is walked): the new gmap"),
+        ))),
+        other => Err(setup(format!("it returned {other:?}, neither 0 nor 5"))),
     }
 }
 

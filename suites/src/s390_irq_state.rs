@@ -19,7 +19,10 @@ use fixtures::models::s390_irq_state::{
 };
 use fixtures::models::{Generated, SystemUnderTest};
 use fixtures::raw::ioctl::{s390_get_irq_state, s390_irq, s390_set_irq_state};
-use fixtures::raw::ioctl::{KVM_S390_GET_IRQ_STATE, KVM_S390_SET_IRQ_STATE};
+use fixtures::raw::ioctl::{
+    KVM_S390_CLEAR_RESET, KVM_S390_GET_IRQ_STATE, KVM_S390_INITIAL_RESET, KVM_S390_NORMAL_RESET,
+    KVM_S390_SET_IRQ_STATE,
+};
 use fixtures::raw::uapi::*;
 use fixtures::raw::SysResult;
 use fixtures::vm::{Vcpu, Vm};
@@ -411,6 +414,18 @@ pub fn rows() -> Vec<Row> {
         row("get::after_kvm_s390_irq", get(MAX), Outcome::Value(72)).given_irq(restart()).then(buffer_holds(&[restart()])),
         row("get::order_is_internal_not_set_order", get(MAX), Outcome::Value(72 * 10)).given_set(&ten_in_set_order).then(buffer_holds(&ten_in_kernel_order)).doc(D12),
     ];
+    // ---- a vcpu reset clears every pending local interrupt (resets.c; kvm_s390_clear_local_irqs
+    // at the end of the normal reset, which the initial and the clear reset start with) ----
+    let irq_state = cap(KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE");
+    let resets = cap(KVM_CAP_S390_VCPU_RESETS, "KVM_CAP_S390_VCPU_RESETS");
+    for (name, request, needs) in [
+        ("initial", KVM_S390_INITIAL_RESET, vec![irq_state.clone()]),
+        ("normal", KVM_S390_NORMAL_RESET, vec![irq_state.clone(), resets.clone()]),
+        ("clear", KVM_S390_CLEAR_RESET, vec![irq_state.clone(), resets.clone()]),
+    ] {
+        let (set_order, kernel_order) = (ten_in_set_order.to_vec(), ten_in_kernel_order.to_vec());
+        rows.push(Row::check(format!("reset::{name}_clears_pending"), move |env, c| reset_clears(env, c, request, &kernel_order)).needs(&needs).given(&[Given::Set(set_order)]));
+    }
     // ---- not s390: the capability reads 0 and the vcpu ioctls are refused (EINVAL, §1.2) ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = vec![Need::Arch("x86_64")];
@@ -439,6 +454,30 @@ pub fn cases() -> Vec<harness::Case> {
 }
 
 // ---- checks after the call ----
+
+/// Ten kinds of local interrupt pending (every emergency source among them): GET lists them,
+/// twice (GET does not dequeue), the reset returns 0, then GET lists nothing and a new SET is
+/// not refused as busy (no local interrupt is left pending) and lists only its own entry.
+fn reset_clears(env: &Env, c: &mut Checker, request: u64, before: &[KvmS390Irq]) -> Step<()> {
+    pending_exactly(env, c, before)?;
+    pending_exactly(env, c, before)?;
+    let name = fixtures::raw::ioctl::request_name(request);
+    c.call(
+        &format!("{name} on the vcpu fd, with ten local interrupts pending"),
+        &"no argument",
+        OK,
+        env.vm.k.ioctl(env.fd(), request, 0),
+    )?;
+    pending_exactly(env, c, &[])?;
+    let (st, r) = env.set(&[cpu_timer()]);
+    c.call(
+        &format!("{SET} after the reset (EBUSY if anything stayed pending)"),
+        &st,
+        OK,
+        r,
+    )?;
+    pending_exactly(env, c, &[cpu_timer()])
+}
 
 /// How many entries a GET result says it wrote (`expected` when it failed).
 fn listed(r: SysResult, expected: usize) -> usize {

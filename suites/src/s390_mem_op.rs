@@ -10,7 +10,8 @@
 //! absolute address and everything from 1 MiB to 16 MiB is outside guest memory (§3.3).
 
 use crate::rows::{
-    alt, fixture_error, regression, Checker, Fixture, Host, Need, Property, Ptr, Seed, Step,
+    alt, by_gmap, fixture_error, regression, Checker, Fixture, Host, Need, Property, Ptr, Seed,
+    Step,
 };
 use crate::rows::{bad_argument_cases, Target};
 use fixtures::memory::{GuestMemory, Inaccessible};
@@ -193,6 +194,12 @@ impl Op {
 #[derive(Debug, Clone, Copy)]
 pub enum Given {
     InitialReset,
+    /// KVM_S390_NORMAL_RESET / KVM_S390_CLEAR_RESET (KVM_CAP_S390_VCPU_RESETS).
+    NormalReset,
+    ClearReset,
+    /// KVM_SET_SREGS with this CR0 (every other control and access register 0, as on a fresh
+    /// vcpu).
+    Cr0(u64),
     /// KVM_S390_SET_SKEYS of one page.
     StorageKey {
         gfn: u64,
@@ -413,6 +420,11 @@ const SKEYS: Need = Need::Cap {
     name: "KVM_CAP_S390_SKEYS",
     min: 1,
 };
+const RESETS: Need = Need::Cap {
+    cap: KVM_CAP_S390_VCPU_RESETS,
+    name: "KVM_CAP_S390_VCPU_RESETS",
+    min: 1,
+};
 const IRQ_STATE: Need = Need::Cap {
     cap: KVM_CAP_S390_IRQ_STATE,
     name: "KVM_CAP_S390_IRQ_STATE",
@@ -484,6 +496,11 @@ fn sida_rows() -> Vec<Row> {
             row(format!("sida::{name}_size_4097_after_initial_reset"), sida(o, 4097, 0), EINVAL).given(&[Given::InitialReset]),
             row(format!("sida::{name}_size_8192_after_initial_reset"), sida(o, 8192, 0), EINVAL).given(&[Given::InitialReset]),
             row(format!("sida::{name}_size_8193_after_initial_reset"), sida(o, 8193, 0), E2BIG).given(&[Given::InitialReset]).expect_from_host(sida_e2big),
+            // The clear reset starts with the initial one (gbea 1: 8192); the normal reset leaves
+            // gbea alone (4096 on a fresh vcpu). kvm-s390.c kvm_arch_vcpu_ioctl_*_reset.
+            row(format!("sida::{name}_size_8192_after_clear_reset"), sida(o, 8192, 0), EINVAL).given(&[Given::ClearReset]).needs(&[RESETS]),
+            row(format!("sida::{name}_size_8193_after_clear_reset"), sida(o, 8193, 0), E2BIG).given(&[Given::ClearReset]).needs(&[RESETS]).expect_from_host(sida_e2big),
+            row(format!("sida::{name}_size_4097_after_normal_reset"), sida(o, 4097, 0), E2BIG).given(&[Given::NormalReset]).needs(&[RESETS]).expect_from_host(sida_e2big),
             row(format!("sida::{name}_beyond_1mib"), sida(o, 0x10_0000, 1), E2BIG).expect_from_host(sida_e2big),
             row(format!("sida::{name}_flags_check_only"), sida(o, 8, 0).flags(CHECK), EINVAL),
             row(format!("sida::{name}_size_0"), sida(o, 0, 0), EINVAL),
@@ -658,24 +675,11 @@ fn vm_op_before_size(host: &Host) -> Expected {
 }
 
 /// Where the classic gmap (<= 6.12) and the gmap rewrite (e38c884df921, ~7.0) differ without a
-/// capability of their own: KVM_CAP_S390_KEYOP (247) came with the rewrite, so a kernel that
-/// has it must show the new behaviour; one without it may be either.
-fn old_or_new_gmap(
-    host: &Host,
-    old: Outcome,
-    old_why: &'static str,
-    new: Outcome,
-    new_why: &'static str,
-) -> Expected {
-    if host.cap(KVM_CAP_S390_KEYOP) > 0 {
-        Expected::Is(new)
-    } else {
-        Expected::OneOf(vec![alt(old, old_why), alt(new, new_why)])
-    }
-}
-
-fn check_only_past_slot_end_key_0(host: &Host) -> Expected {
-    old_or_new_gmap(
+/// capability of their own, `rows::by_gmap` decides from a host fact: KVM_CAP_S390_KEYOP (247,
+/// came with the rewrite) where present, else the storage-key scope (per process on the classic
+/// gmap, per VM on the new one), probed in a forked process. Exactly one answer is right.
+fn check_only_past_slot_end_key_0(host: &Host) -> Step<(Expected, String)> {
+    by_gmap(
         host,
         OK,
         "classic gmap (<= 6.12): only the first byte is tested against the memslots and check_gpa_range returns at once for key 0",
@@ -684,22 +688,22 @@ fn check_only_past_slot_end_key_0(host: &Host) -> Expected {
     )
 }
 
-fn null_write_outside(host: &Host) -> Expected {
-    old_or_new_gmap(
+fn null_write_outside(host: &Host) -> Step<(Expected, String)> {
+    by_gmap(
         host,
         PGM_ADDR,
         "classic gmap (<= 6.12): the first-byte memslot test comes before the user copy",
-        EFAULT.into(),
+        EFAULT,
         "s390 gmap rewrite (e38c884df921, ~7.0): the user buffer is copied before any address check",
     )
 }
 
-fn misaligned_outside(host: &Host) -> Expected {
-    old_or_new_gmap(
+fn misaligned_outside(host: &Host) -> Step<(Expected, String)> {
+    by_gmap(
         host,
         PGM_ADDR,
         "classic gmap (<= 6.12): the memslot test comes before the alignment check",
-        EINVAL.into(),
+        EINVAL,
         "s390 gmap rewrite (e38c884df921, ~7.0): length and alignment are checked first",
     )
 }
@@ -712,6 +716,9 @@ fn key_rows() -> Vec<Row> {
     let acc9 = [Given::StorageKey { gfn: KEY_GFN, key: 0x90 }];
     let acc9_fetch = [Given::StorageKey { gfn: KEY_GFN, key: 0x98 }];
     let acc0 = [Given::StorageKey { gfn: KEY_GFN, key: 0x00 }];
+    let spo = Given::Cr0(CR0_STORAGE_PROTECTION_OVERRIDE);
+    let fpo = Given::Cr0(CR0_FETCH_PROTECTION_OVERRIDE);
+    let gfn0_fetch = Given::StorageKey { gfn: 0, key: 0x98 };
     vec![
         row("key::16_with_flag", vread(KEY_ADDR, 8).flags(SKEY).key(16), EINVAL).needs(&e),
         row("key::255_with_flag", vwrite(KEY_ADDR, 8).flags(SKEY).key(255), EINVAL).needs(&e).then(nothing_moved()),
@@ -730,6 +737,14 @@ fn key_rows() -> Vec<Row> {
         row("key::15_write_storage_key_0", vwrite(KEY_ADDR, 64).flags(SKEY).key(15), PGM_PROT).needs(&ek).given(&acc0),
         row("key::mismatch_without_flag_ignored", vread(KEY_ADDR, 64).key(2), OK).needs(&[SKEYS]).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
         row("key::mismatch_inject", vwrite(KEY_ADDR, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&acc9).then(pending_pgm(4)),
+        // The TEID of the injected exception (gaccess.c trans_exc_ending; memop.c test_termination):
+        // page address, fetch/store indication (bits 52-53), bit 60 for key-controlled protection,
+        // except the "termination" form (56/60/61 zero) of a store that already wrote a page.
+        row("inject::teid_key_protection_store", vwrite(KEY_ADDR + 0x10, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&acc9).then(pending_teid(KEY_ADDR | TEID_STORE | TEID_B60)),
+        row("inject::teid_key_protection_fetch", vread(KEY_ADDR + 0x10, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&acc9_fetch).then(pending_teid(KEY_ADDR | TEID_FETCH | TEID_B60)),
+        row("inject::teid_key_protection_check_only_store", vwrite(KEY_ADDR - 4, 8).flags(SKEY | INJECT | CHECK).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&[Given::StorageKey { gfn: KEY_GFN - 1, key: 0x20 }, acc9[0]]).then(pending_teid(KEY_ADDR | TEID_STORE | TEID_B60)),
+        row("inject::teid_termination_after_a_written_page", vwrite(KEY_ADDR - 4, 8).flags(SKEY | INJECT).key(2), PGM_PROT).needs(&[EXT_BASE, SKEYS, IRQ_STATE]).given(&[Given::StorageKey { gfn: KEY_GFN - 1, key: 0x20 }, acc9[0]]).then(termination_teid),
+        row("inject::teid_addressing_is_0", vread(OUTSIDE + 0x10, 8).flags(INJECT), PGM_ADDR).needs(&[IRQ_STATE]).then(pending_teid_code(5, 0)),
         // VM fd, absolute (§3.5-7): same rules, never the CR0 overrides.
         row("vm::key::16_with_flag", aread(KEY_ADDR, 8).flags(SKEY).key(16), EINVAL).needs(&e),
         row("vm::key::16_without_flag", aread(KEY_ADDR, 8).key(16), OK).needs(&e).then(read_moved(KEY_ADDR, 8)),
@@ -739,6 +754,23 @@ fn key_rows() -> Vec<Row> {
         row("vm::key::mismatch_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
         row("vm::key::mismatch_read_not_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&acc9).then(read_moved(KEY_ADDR, 64)),
         row("vm::key::match_read_fetch_protected", aread(KEY_ADDR, 64).flags(SKEY).key(9), OK).needs(&ek).given(&acc9_fetch).then(read_moved(KEY_ADDR, 64)),
+        // CR0 overrides through KVM_SET_SREGS (memop.c test_copy_key_storage_prot_override,
+        // test_copy_key_fetch_prot_override, test_errors_key_*_override*; gaccess.c
+        // vcpu_check_access_key): vcpu path only.
+        row("key::storage_prot_override_write", vwrite(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&[spo, acc9_fetch[0]]).then(write_moved(KEY_ADDR, 64)),
+        row("key::storage_prot_override_read", vread(KEY_ADDR, 64).flags(SKEY).key(2), OK).needs(&ek).given(&[spo, acc9_fetch[0]]).then(read_moved(KEY_ADDR, 64)),
+        row("key::storage_prot_override_check_only", vwrite(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), OK).needs(&ek).given(&[spo, acc9_fetch[0]]).then(nothing_moved()),
+        row("key::storage_prot_override_needs_acc_9", vwrite(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[spo, Given::StorageKey { gfn: KEY_GFN, key: 0x88 }]).then(nothing_moved()),
+        row("vm::key::storage_prot_override_not_applied", awrite(KEY_ADDR, 64).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[spo, acc9_fetch[0]]).then(nothing_moved()),
+        row("key::fetch_prot_override_read_2048_at_0", vread(0, 2048).flags(SKEY).key(2), OK).needs(&ek).given(&[fpo, gfn0_fetch]).then(read_moved(0, 2048)),
+        row("key::fetch_prot_override_check_only_2048_at_0", vread(0, 2048).flags(SKEY | CHECK).key(2), OK).needs(&ek).given(&[fpo, gfn0_fetch]),
+        row("key::fetch_prot_override_read_2049_at_0", vread(0, 2049).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[fpo, gfn0_fetch]).then(nothing_moved()),
+        row("key::fetch_prot_override_not_for_stores", vwrite(0, 8).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[fpo, gfn0_fetch]).then(nothing_moved()),
+        row("key::fetch_protected_read_at_0_without_override", vread(0, 8).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[gfn0_fetch]),
+        row("vm::key::fetch_prot_override_not_applied", aread(0, 8).flags(SKEY).key(2), PGM_PROT).needs(&ek).given(&[fpo, gfn0_fetch]).then(nothing_moved()),
+        // memop.c test_errors_key: a key-mismatch CHECK_ONLY read on the VM fd.
+        row("vm::key::mismatch_read_fetch_protected_check_only", aread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), PGM_PROT).needs(&ek).given(&acc9_fetch).then(nothing_moved()),
+        row("vm::key::mismatch_read_not_fetch_protected_check_only", aread(KEY_ADDR, 64).flags(SKEY | CHECK).key(2), OK).needs(&ek).given(&acc9).then(nothing_moved()),
     ]
 }
 
@@ -832,7 +864,7 @@ fn vm_rows() -> Vec<Row> {
         row("vm::addr::no_24_bit_wrap", aread(0x100_0000 + DATA, 8), PGM_ADDR).needs(&e),
         row("vm::addr::past_slot_end_read", aread(SLOT - 4096, 8192), PGM_ADDR).needs(&e),
         row("vm::addr::past_slot_end_write", awrite(SLOT - 4096, 8192), PGM_ADDR).needs(&e),
-        row("vm::addr::past_slot_end_check_only_key_0", aread(SLOT - 4096, 8192).flags(CHECK), OK).expect_from_host(check_only_past_slot_end_key_0).needs(&e),
+        row("vm::addr::past_slot_end_check_only_key_0", aread(SLOT - 4096, 8192).flags(CHECK), OK).expect_from_fact(check_only_past_slot_end_key_0).needs(&e),
         // The page inside the slot gets key 0 first, so only the page outside can fail.
         row("vm::addr::past_slot_end_check_only_key_9", aread(SLOT - 4096, 8192).flags(CHECK | SKEY).key(9), PGM_ADDR).needs(&e).needs(&[SKEYS]).given(&[Given::StorageKey { gfn: (SLOT / 4096 - 1), key: 0 }]),
         row("vm::check_only::read_moves_no_data", aread(DATA, 512).flags(CHECK), OK).needs(&e).then(nothing_moved()),
@@ -843,7 +875,7 @@ fn vm_rows() -> Vec<Row> {
         row("vm::buf::inaccessible_read", aread(DATA, 8).buf(Ptr::Inaccessible), EFAULT).needs(&e),
         row("vm::buf::inaccessible_write", awrite(DATA, 8).buf(Ptr::Inaccessible), EFAULT).needs(&e).then(nothing_moved()),
         row("vm::buf::null_read_outside", aread(OUTSIDE, 8).buf(Ptr::Null), PGM_ADDR).needs(&e),
-        row("vm::buf::null_write_outside", awrite(OUTSIDE, 8).buf(Ptr::Null), EFAULT).expect_from_host(null_write_outside).needs(&e),
+        row("vm::buf::null_write_outside", awrite(OUTSIDE, 8).buf(Ptr::Null), EFAULT).expect_from_fact(null_write_outside).needs(&e),
     ]);
     rows
 }
@@ -873,6 +905,11 @@ fn cmpxchg_rows() -> Vec<Row> {
     for size in [0u32, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 17, 32] {
         rows.push(row(format!("cmpxchg::rejects_size_{size}"), xchg(XCHG, size), EINVAL).needs(&x).then(nothing_moved()));
     }
+    // memop.c test_errors_cmpxchg_key: a mismatching key at every size gives 4, nothing moves
+    // (size 8 is `cmpxchg::key_mismatch`). 1 and 2 bytes are exchanged on the containing word.
+    for size in [1u32, 2, 4, 16] {
+        rows.push(row(format!("cmpxchg::key_mismatch_size_{size}"), xchg(KEY_ADDR + u64::from(size), size).flags(SKEY).key(2), PGM_PROT).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(nothing_moved()));
+    }
     for size in [2u32, 4, 8, 16] {
         rows.push(row(format!("cmpxchg::rejects_misaligned_size_{size}"), xchg(XCHG + 1, size), EINVAL).needs(&x).then(nothing_moved()));
     }
@@ -885,7 +922,7 @@ fn cmpxchg_rows() -> Vec<Row> {
         row("cmpxchg::inaccessible_old_addr", xchg(XCHG, 8).old(Ptr::Inaccessible), EFAULT).needs(&x).then(nothing_moved()),
         row("cmpxchg::null_old_addr", xchg(XCHG, 8).old(Ptr::Null), EFAULT).needs(&x).then(nothing_moved()),
         row("cmpxchg::inaccessible_buf", xchg(XCHG, 8).buf(Ptr::Inaccessible), EFAULT).needs(&x).then(nothing_moved()),
-        row("cmpxchg::misaligned_outside_memory", xchg(OUTSIDE + 1, 2), EINVAL).expect_from_host(misaligned_outside).needs(&x),
+        row("cmpxchg::misaligned_outside_memory", xchg(OUTSIDE + 1, 2), EINVAL).expect_from_fact(misaligned_outside).needs(&x),
         row("cmpxchg::ar_ignored", xchg(XCHG, 8).ar(200), OK).needs(&x).then(exchanged(8)),
         row("cmpxchg::key_match", xchg(KEY_ADDR, 8).flags(SKEY).key(9), OK).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(exchanged_at(KEY_ADDR, 8)),
         row("cmpxchg::key_mismatch", xchg(KEY_ADDR, 8).flags(SKEY).key(2), PGM_PROT).needs(&[EXT_CMPXCHG, SKEYS]).given(&[Given::StorageKey { gfn: KEY_GFN, key: 0x90 }]).then(nothing_moved()),
@@ -1126,6 +1163,47 @@ fn pending_pgm(code: u16) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sy
     }
 }
 
+/// TEID bits (gaccess.c `union teid`, bit 0 the most significant): fetch/store indication in
+/// bits 52-53, key-controlled protection bit 60.
+const TEID_STORE: u64 = 1 << 10;
+const TEID_FETCH: u64 = 2 << 10;
+const TEID_B60: u64 = 1 << 3;
+
+/// Exactly one PROGRAM_INT pending with this code and this translation-exception
+/// identification; exc_access_id is the `ar` of the call (0).
+fn pending_teid_code(
+    code: u16,
+    teid: u64,
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
+        pending_pgm(code)(env, c)?;
+        let (_, buf) = get_irq_state(env, c)?;
+        let pgm = KvmS390Irq::from_bytes(&buf.as_slice()[..72]).pgm();
+        let got = pgm.trans_exc_code;
+        c.ensure(got == teid, || {
+            format!("the pending PROGRAM_INT's trans_exc_code (TEID) is {got:#x}; expected {teid:#x} (page address | fetch/store bits 52-53 | bit 60 key-controlled protection)")
+        })?;
+        c.ensure(pgm.exc_access_id == 0, || {
+            format!(
+                "the pending PROGRAM_INT's exc_access_id is {}; expected 0 (the call's ar)",
+                pgm.exc_access_id
+            )
+        })
+    }
+}
+
+fn pending_teid(teid: u64) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    pending_teid_code(4, teid)
+}
+
+/// A keyed store of [KEY_ADDR - 4, KEY_ADDR + 4): the first page (key 0x20) is written, the
+/// second (key 0x90) is not, and the exception is in the termination form (no bit 60).
+fn termination_teid(env: &Env, c: &mut Checker) -> Step<()> {
+    pending_teid(KEY_ADDR | TEID_STORE)(env, c)?;
+    let u = env.ubuf.as_slice();
+    guest_unchanged_except(env, c, Some((KEY_ADDR - 4, &u[..4])))
+}
+
 fn nothing_pending(env: &Env, c: &mut Checker) -> Step<()> {
     let (n, _) = get_irq_state(env, c)?;
     c.ensure(n == 0, || {
@@ -1159,6 +1237,29 @@ impl Env {
                     "KVM_S390_INITIAL_RESET on the vcpu",
                     &"vcpu 0",
                     s390_initial_reset(self.vm.k, self.vcpu.fd),
+                )?;
+            }
+            Given::Cr0(cr0) => {
+                let mut s = KvmSregs::default();
+                s.crs[0] = cr0;
+                c.setup(
+                    &format!("KVM_SET_SREGS on the vcpu, CR0 {cr0:#x}"),
+                    &format!("struct kvm_sregs {{ acrs: all 0, crs: [{cr0:#x}, 0, ...] }}"),
+                    fixtures::raw::ioctl::set_sregs(self.vm.k, self.vcpu.fd, &s),
+                )?;
+            }
+            Given::NormalReset => {
+                c.setup(
+                    "KVM_S390_NORMAL_RESET on the vcpu",
+                    &"vcpu 0",
+                    fixtures::raw::ioctl::s390_normal_reset(self.vm.k, self.vcpu.fd),
+                )?;
+            }
+            Given::ClearReset => {
+                c.setup(
+                    "KVM_S390_CLEAR_RESET on the vcpu",
+                    &"vcpu 0",
+                    fixtures::raw::ioctl::s390_clear_reset(self.vm.k, self.vcpu.fd),
                 )?;
             }
             Given::StorageKey { gfn, key } => {

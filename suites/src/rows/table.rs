@@ -156,13 +156,24 @@ impl<F: Fixture> Row<F> {
         self.expect = Expect::Host(f);
         self
     }
+
+    /// The one expected outcome follows from a host fact that may take a probe (the gmap code
+    /// state); the report names the fact.
+    pub fn expect_from_fact(mut self, f: super::HostFact) -> Self {
+        self.expect = Expect::Fact(f);
+        self
+    }
 }
 
 /// Run one row: resolve the expectation on this host, build the fixture, set up `given`, act,
 /// note the documentation deviation, check what follows.
 pub fn run<F: Fixture>(host: &Arc<Host>, ctx: &CaseContext, row: &Row<F>) -> Step<CaseReport> {
-    let expected = F::expected_here(host, row.expect.resolve(host));
+    let (expected, fact) = row.expect.decide(host)?;
+    let expected = F::expected_here(host, expected);
     let mut c = Checker::new();
+    if let Some(fact) = fact {
+        c.note(format!("expected outcome decided by a host fact: {fact}"));
+    }
     let fixture = match &row.act {
         Act::Capability(cap) => {
             let r = fixtures::raw::ioctl::check_extension(host.k, host.sys.fd, *cap);
