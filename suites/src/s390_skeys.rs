@@ -509,6 +509,7 @@ pub fn rows() -> Vec<Row> {
         row("count::set_1", set(7, &[0x20]), OK).faulted_in(7).then(reads_back(7, &[0x20])),
         row("count::get_1", get(7, 1), OK).planted(7, &[0x30]).then(buffer_is(&[0x30])),
         row("count::get_max", get(0, MAX), OK)
+            .long()
             .layout(Layout::Max)
             .planted(MAX - 1, &[0x40])
             .then(|env, c| {
@@ -523,6 +524,7 @@ pub fn rows() -> Vec<Row> {
                 })
             }),
         row("count::set_max", set(0, &[0x50, 0x60]).count(MAX), OK)
+            .long()
             .layout(Layout::Max)
             .host_memory(4 * GIB)
             .then(|env, c| {
