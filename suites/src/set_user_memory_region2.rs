@@ -344,28 +344,14 @@ fn bound_twice() -> Expected {
     ])
 }
 
-/// Then: the slot is there for v1 as well (an overlapping v1 create is refused).
-fn seen_by_v1(r: Region2) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, c| {
-        let arg = KvmUserspaceMemoryRegion {
-            slot: r.slot + 1,
-            flags: 0,
-            guest_phys_addr: r.gpa,
-            memory_size: r.size,
-            userspace_addr: env.backing.addr() + 2 * MIB,
-        };
-        c.call(
-            "then: KVM_SET_USER_MEMORY_REGION of another slot over the same guest range",
-            &arg,
-            EEXIST,
-            set_user_memory_region(env.vm.k, env.vm.fd, &arg),
-        )
-        .map(drop)
-    }
-}
-
-/// Then: the range is free (a v1 create of another slot over it succeeds).
-fn range_free(r: Region2) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+/// Then: a KVM_SET_USER_MEMORY_REGION (v1) create of another slot over `r`'s guest range (from
+/// other host memory) gives `expected`: EEXIST while `r` is there for v1 too, 0 once it is gone.
+fn v1_create_over(
+    r: Region2,
+    expected: impl Into<Expected>,
+    what: &'static str,
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    let expected = expected.into();
     move |env, c| {
         let arg = KvmUserspaceMemoryRegion {
             slot: r.slot + 1,
@@ -374,14 +360,27 @@ fn range_free(r: Region2) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sy
             memory_size: MIB,
             userspace_addr: env.backing.addr() + 2 * MIB,
         };
-        c.call(
-            "then: KVM_SET_USER_MEMORY_REGION of another slot over the freed range",
-            &arg,
-            OK,
-            set_user_memory_region(env.vm.k, env.vm.fd, &arg),
-        )
-        .map(drop)
+        let res = set_user_memory_region(env.vm.k, env.vm.fd, &arg);
+        c.call(what, &arg, expected.clone(), res).map(drop)
     }
+}
+
+/// Then: the slot is there for v1 as well.
+fn seen_by_v1(r: Region2) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    v1_create_over(
+        r,
+        EEXIST,
+        "then: KVM_SET_USER_MEMORY_REGION of another slot over the same guest range",
+    )
+}
+
+/// Then: the range is free.
+fn range_free(r: Region2) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    v1_create_over(
+        r,
+        OK,
+        "then: KVM_SET_USER_MEMORY_REGION of another slot over the freed range",
+    )
 }
 
 /// The whole table.
