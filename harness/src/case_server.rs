@@ -102,13 +102,16 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
     // The case process that ended last, reaped when the worker speaks again (it has forgotten
     // the group by then).
     let mut ended: Option<Pid> = None;
+    // The next case's process, forked ahead while the current case runs (on another core), so
+    // that a case starts without waiting for a fork; it waits for its case id.
+    let mut standby = Standby::fork(fork, &cases, ctx);
     loop {
         let n = recv(socket.as_raw_fd(), &mut frame, MsgFlags::empty());
         if let Some(pid) = ended.take() {
             let _ = waitpid(pid, None);
         }
         let n = match n {
-            Ok(0) => return Ok(()), // the worker is done
+            Ok(0) => return Ok(()), // the worker is done (a standby dies with this process)
             Ok(n) => n,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(format!("case server: recv: {e}")),
@@ -116,15 +119,19 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
         let Some(Frame::Run(id)) = Frame::decode(&frame[..n]) else {
             return Err("case server: unreadable request".into());
         };
-        let Some(case) = cases.get(id) else {
+        if !cases.contains_key(id) {
             send_frame(&socket, &Frame::Refused(&format!("no case with id {id}")))
                 .map_err(|e| e.to_string())?;
             continue;
-        };
-        match start_case(fork, case, ctx) {
+        }
+        let started = std::mem::replace(&mut standby, Err(String::new()))
+            .or_else(|_| Standby::fork(fork, &cases, ctx))
+            .and_then(|s| s.start(id));
+        match started {
             Ok((pid, output)) => {
                 ended = Some(pid);
-                relay(&socket, pid, output).map_err(|e| format!("case server: send: {e}"))?;
+                let next = || standby = Standby::fork(fork, &cases, ctx);
+                relay(&socket, pid, output, next).map_err(|e| format!("case server: send: {e}"))?;
             }
             Err(why) => {
                 send_frame(&socket, &Frame::Refused(&why)).map_err(|e| e.to_string())?;
@@ -133,39 +140,88 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
     }
 }
 
-/// Fork the case process: its own process group, dead with the server, stdout and stderr into
-/// a new pipe whose read end comes back.
-fn start_case(fork: ForkFn, case: &Case, ctx: &CaseContext) -> Result<(Pid, OwnedFd), String> {
-    let (read, write) =
-        pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe for the output: {e}"))?;
-    let server = getpid();
-    let mut case_process = || -> u8 {
-        let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
-        if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != server {
-            return 1; // the server is gone already
-        }
-        let null = std::fs::File::open("/dev/null");
-        let wired = nix::unistd::dup2_stdout(&write)
-            .and_then(|()| nix::unistd::dup2_stderr(&write))
-            .map_err(std::io::Error::from)
-            .and_then(|()| null.map(|n| nix::unistd::dup2_stdin(&n)))
-            .is_ok();
-        if !wired {
-            return 2;
-        }
-        crate::child::run_and_report(case, ctx);
-        0
-    };
-    let pid = Pid::from_raw(fork(&mut case_process)? as i32);
-    // Also here: the runner may kill the group before the child has made it.
-    let _ = setpgid(pid, pid);
-    drop(write); // EOF must come when the case's processes are gone
-    Ok((pid, read))
+/// A forked case process that waits for the id of the case it is to run: its own process
+/// group, dead with the server, stdout and stderr into the output pipe whose read end the
+/// server keeps.
+struct Standby {
+    pid: Pid,
+    output: OwnedFd,
+    /// Where its case id goes, one line.
+    order: std::fs::File,
 }
 
-/// Tell the worker the pid, pass on the output until EOF, then say how the process ended.
-fn relay(socket: &impl AsRawFd, pid: Pid, output: OwnedFd) -> nix::Result<()> {
+impl Standby {
+    fn fork(
+        fork: ForkFn,
+        cases: &HashMap<&str, &Case>,
+        ctx: &CaseContext,
+    ) -> Result<Standby, String> {
+        let (read, write) =
+            pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe for the output: {e}"))?;
+        let (order_read, order_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| format!("pipe for the case id: {e}"))?;
+        let server = getpid();
+        let mut case_process = || -> u8 {
+            let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+            if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != server {
+                return 1; // the server is gone already
+            }
+            let null = std::fs::File::open("/dev/null");
+            let wired = nix::unistd::dup2_stdout(&write)
+                .and_then(|()| nix::unistd::dup2_stderr(&write))
+                .map_err(std::io::Error::from)
+                .and_then(|()| null.map(|n| nix::unistd::dup2_stdin(&n)))
+                .is_ok();
+            if !wired {
+                return 2;
+            }
+            // One line; no EOF to wait for (this process holds a copy of the write end).
+            let mut id = String::new();
+            let Ok(order) = order_read.try_clone() else {
+                return 3;
+            };
+            let mut order = std::io::BufReader::new(std::fs::File::from(order));
+            if std::io::BufRead::read_line(&mut order, &mut id).is_err() {
+                return 3;
+            }
+            match cases.get(id.trim_end()) {
+                Some(case) => {
+                    crate::child::run_and_report(case, ctx);
+                    0
+                }
+                None => 4,
+            }
+        };
+        let pid = Pid::from_raw(fork(&mut case_process)? as i32);
+        // Also here: the runner may kill the group before the child has made it.
+        let _ = setpgid(pid, pid);
+        drop(write); // EOF must come when the case's processes are gone
+        Ok(Standby {
+            pid,
+            output: read,
+            order: std::fs::File::from(order_write),
+        })
+    }
+
+    /// Hand it its case; its pid and the read end of its output.
+    fn start(mut self, id: &str) -> Result<(Pid, OwnedFd), String> {
+        use std::io::Write;
+        match self.order.write_all(format!("{id}\n").as_bytes()) {
+            Ok(()) => Ok((self.pid, self.output)),
+            Err(e) => {
+                let _ = nix::sys::signal::kill(self.pid, Signal::SIGKILL);
+                let _ = waitpid(self.pid, None);
+                Err(format!("the case process did not take its case: {e}"))
+            }
+        }
+    }
+}
+
+/// Tell the worker the pid, fork the next standby (`next`) while the case runs, pass on the
+/// output until EOF, then say how the process ended.
+fn relay(socket: &impl AsRawFd, pid: Pid, output: OwnedFd, next: impl FnOnce()) -> nix::Result<()> {
     send_frame(socket, &Frame::Started(pid.as_raw() as u32))?;
+    next();
     let mut output = std::fs::File::from(output);
     let mut chunk = vec![0u8; FRAME_MAX - 1];
     loop {
