@@ -10,7 +10,10 @@
 //!
 //! Each case process runs in a process group of its own (its pid is the group id), so the
 //! runner can kill a case together with anything it forked; and it asks for SIGKILL when its
-//! parent dies (`tie_to_runner`), so no case outlives a runner killed with SIGKILL.
+//! parent dies: a case server and a case started with `--child-case` through `tie_to_runner`,
+//! a case forked by a server in `case_server`; so no case outlives a runner killed with SIGKILL.
+//! A case server is in a group of its own too, but is not listed: a signal kills the cases,
+//! and the servers end when their workers close the socket.
 
 use nix::errno::Errno;
 use nix::sys::signal::{kill, killpg, SigSet, Signal};
