@@ -52,11 +52,14 @@ fn fail_run(e: RunError) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The threads without `--test-threads`: twice the CPUs. The cases wait in the kernel more than
-/// they compute (synchronize_srcu after every memslot and I/O bus change), so more threads than
-/// cores shorten the run; measured by `bench/selftest_ratio.sh threads` (README, "Measured").
+/// The threads without `--test-threads`: twice the CPUs, at most 16. The cases wait in the
+/// kernel more than they compute (synchronize_srcu after every memslot and I/O bus change), so
+/// more threads than cores shorten the run, until it waits for its longest case (the fill of
+/// every memslot): measured by `bench/runner.sh threads` (README, "Measured"). The cap keeps a
+/// large host from starting a case server and a VM per thread for nothing.
 pub fn default_threads() -> usize {
-    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (2 * cpus).min(16)
 }
 
 /// Run the plan as the command line says and return the process exit status:
