@@ -137,8 +137,6 @@ impl Region2 {
 pub struct Env {
     pub vm: Vm,
     pub backing: GuestMemory,
-    /// KVM_CHECK_EXTENSION(KVM_CAP_GUEST_MEMFD) on this VM's fd.
-    pub gmem_cap: i64,
     /// This VM's guest_memfd, made when a row binds one.
     gmem: Option<KernelFd>,
     /// Kept open while the fixture lives: another VM's guest_memfd (and that VM), an eventfd.
@@ -190,7 +188,8 @@ impl Env {
         })
     }
 
-    /// The call as it goes to the kernel (v1 takes the v1 fields).
+    /// The call as it goes to the kernel (v1 takes the v1 fields), judged against `expected`,
+    /// or as a setup step that must succeed.
     fn set(
         &mut self,
         r: &Region2,
@@ -203,6 +202,13 @@ impl Env {
         } else {
             self.backing.addr() + r.uaddr
         };
+        let judge = |c: &mut Checker, ioctl: &str, arg: &dyn std::fmt::Display, res| {
+            let what = format!("{ioctl} on the VM fd ({what})");
+            match expected {
+                Some(e) => c.call(&what, arg, e, res).map(drop),
+                None => c.setup(&what, arg, res).map(drop),
+            }
+        };
         if r.v1 {
             let arg = KvmUserspaceMemoryRegion {
                 slot: r.slot,
@@ -212,11 +218,7 @@ impl Env {
                 userspace_addr: uaddr,
             };
             let res = set_user_memory_region(self.vm.k, self.vm.fd, &arg);
-            let what = format!("KVM_SET_USER_MEMORY_REGION on the VM fd ({what})");
-            return match expected {
-                Some(e) => c.call(&what, &arg, e, res).map(drop),
-                None => c.setup(&what, &arg, res).map(drop),
-            };
+            return judge(c, "KVM_SET_USER_MEMORY_REGION", &arg, res);
         }
         let guest_memfd = self.gmem_fd(r.gmem, c)?;
         let (pad1, pad2) = if r.pad {
@@ -235,19 +237,8 @@ impl Env {
             pad1,
             pad2,
         };
-        if r.flags & KVM_MEM_GUEST_MEMFD != 0 {
-            c.note(format!(
-                "fact: KVM_CHECK_EXTENSION(KVM_CAP_GUEST_MEMFD) on the VM fd = {}: KVM_MEM_GUEST_MEMFD is {} flag for this VM",
-                self.gmem_cap,
-                if self.gmem_cap > 0 { "a valid" } else { "no valid" }
-            ));
-        }
         let res = set_user_memory_region2(self.vm.k, self.vm.fd, &arg);
-        let what = format!("KVM_SET_USER_MEMORY_REGION2 on the VM fd ({what})");
-        match expected {
-            Some(e) => c.call(&what, &arg, e, res).map(drop),
-            None => c.setup(&what, &arg, res).map(drop),
-        }
+        judge(c, "KVM_SET_USER_MEMORY_REGION2", &arg, res)
     }
 }
 
@@ -281,7 +272,6 @@ impl Fixture for Env {
         Ok(Env {
             vm,
             backing,
-            gmem_cap,
             gmem: None,
             foreign_gmem: None,
             eventfd: None,
@@ -327,12 +317,19 @@ fn row(id: impl Into<String>, call: Region2, expect: impl Into<Expected>) -> Row
 }
 
 /// EBADF where the VM takes guest_memfd memslots (kvm_gmem_bind's fget fails), else EINVAL
-/// (check_memory_region_flags refuses the flag first).
-fn bad_fd_by_gmem_cap(_: &Host) -> Expected {
-    match Vm::new().map(|vm| vm.cap(KVM_CAP_GUEST_MEMFD)) {
-        Ok(n) if n > 0 => Expected::errno(EBADF),
-        _ => Expected::errno(EINVAL),
-    }
+/// (check_memory_region_flags refuses the flag first): decided by the VM fd's
+/// KVM_CAP_GUEST_MEMFD, which the report names.
+fn no_such_fd_by_gmem_cap(_: &Host) -> Step<(Expected, String)> {
+    let n = Vm::new().map_err(fixture_error)?.cap(KVM_CAP_GUEST_MEMFD);
+    let fact = format!("KVM_CHECK_EXTENSION(KVM_CAP_GUEST_MEMFD) on a VM fd = {n}");
+    Ok(if n > 0 {
+        let why =
+            "KVM_MEM_GUEST_MEMFD is a valid flag for this VM and kvm_gmem_bind finds no such fd";
+        (Expected::errno(EBADF), format!("{fact}; so EBADF: {why}"))
+    } else {
+        let why = "check_memory_region_flags refuses KVM_MEM_GUEST_MEMFD for this VM";
+        (Expected::errno(EINVAL), format!("{fact}; so EINVAL: {why}"))
+    })
 }
 
 /// A guest_memfd range bound to a slot already: kvm_gmem_bind finds it in the file's bindings.
@@ -414,7 +411,7 @@ pub fn rows() -> Vec<Row> {
         row("guest_memfd::offset_not_page_aligned", a.bound(Gmem::Raw(u32::MAX), 0x800), EINVAL),
         row("guest_memfd::offset_wraps", a.bound(Gmem::Raw(u32::MAX), u64::MAX - 0xfff), EINVAL),
         // ---- decided by the VM fd's KVM_CAP_GUEST_MEMFD ----
-        row("guest_memfd::no_such_fd", a.bound(Gmem::Raw(u32::MAX), 0), EINVAL).expect_from_host(bad_fd_by_gmem_cap),
+        row("guest_memfd::no_such_fd", a.bound(Gmem::Raw(u32::MAX), 0), EINVAL).expect_from_fact(no_such_fd_by_gmem_cap),
         // ---- a real binding (the VM takes guest_memfd memslots) ----
         row("guest_memfd::bound", gm, OK).binds_guest_memfd().then(seen_by_v1(a)),
         row("guest_memfd::immutable_even_identical", gm, EINVAL).given(&[gm]).binds_guest_memfd(),
