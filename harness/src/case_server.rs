@@ -104,7 +104,7 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
     let mut ended: Option<Pid> = None;
     // The next case's process, forked ahead while the current case runs (on another core), so
     // that a case starts without waiting for a fork; it waits for its case id.
-    let mut standby = Standby::fork(fork, &cases, ctx);
+    let mut standby = Standby::fork(fork, &cases, ctx).ok();
     loop {
         let n = recv(socket.as_raw_fd(), &mut frame, MsgFlags::empty());
         if let Some(pid) = ended.take() {
@@ -124,13 +124,15 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             continue;
         }
-        let started = std::mem::replace(&mut standby, Err(String::new()))
-            .or_else(|_| Standby::fork(fork, &cases, ctx))
+        // Without a standby (its fork failed) the fork is tried again here, and its error sent.
+        let started = standby
+            .take()
+            .map_or_else(|| Standby::fork(fork, &cases, ctx), Ok)
             .and_then(|s| s.start(id));
         match started {
             Ok((pid, output)) => {
                 ended = Some(pid);
-                let next = || standby = Standby::fork(fork, &cases, ctx);
+                let next = || standby = Standby::fork(fork, &cases, ctx).ok();
                 relay(&socket, pid, output, next).map_err(|e| format!("case server: send: {e}"))?;
             }
             Err(why) => {

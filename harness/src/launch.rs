@@ -95,9 +95,8 @@ impl<'a> Launcher<'a> {
                     Err(ServerError::Lost(why)) => Err(Launch::Lost(why)),
                     Err(ServerError::Unavailable(why)) => {
                         // Said once per worker; the run goes on a start of the program per case.
-                        crate::output::err_line(&format!(
-                            "{}: case server: {why}; starting the program once per case instead",
-                            crate::output::program_name()
+                        crate::output::fail_line(&format!(
+                            "case server: {why}; starting the program once per case instead"
                         ));
                         self.way = Way::Exec;
                         exec_case(self.args, case, &self.ctx, timeout)
