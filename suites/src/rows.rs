@@ -308,21 +308,19 @@ pub fn capability_is(
     value: i64,
 ) -> Step<()> {
     let sys = fixtures::host::open_kvm(vm.k).map_err(fixture_error)?;
-    c.call(
-        &format!("KVM_CHECK_EXTENSION({name}) on /dev/kvm"),
-        &format!("cap {cap}"),
-        Outcome::Value(value),
-        fixtures::raw::ioctl::check_extension(vm.k, sys.fd, cap),
-    )?;
+    let mut fds = vec![("/dev/kvm", sys.fd)];
     if sys.cap(fixtures::raw::uapi::KVM_CAP_CHECK_EXTENSION_VM) > 0 {
-        c.call(
-            &format!("KVM_CHECK_EXTENSION({name}) on the VM fd"),
-            &format!("cap {cap}"),
-            Outcome::Value(value),
-            fixtures::raw::ioctl::check_extension(vm.k, vm.fd, cap),
-        )?;
+        fds.push(("the VM fd", vm.fd));
     } else {
         c.note("KVM_CAP_CHECK_EXTENSION_VM is 0: the VM fd does not answer KVM_CHECK_EXTENSION");
+    }
+    for (on, fd) in fds {
+        c.call(
+            &format!("KVM_CHECK_EXTENSION({name}) on {on}"),
+            &format!("cap {cap}"),
+            Outcome::Value(value),
+            fixtures::raw::ioctl::check_extension(vm.k, fd, cap),
+        )?;
     }
     Ok(())
 }
