@@ -59,6 +59,21 @@ int main(void)
 	FIELD(kvm_ioeventfd, "kvm_ioeventfd", flags);
 	FIELD(kvm_ioeventfd, "kvm_ioeventfd", pad);
 
+	LAYOUT(kvm_sregs, "kvm_sregs");
+	FIELD(kvm_sregs, "kvm_sregs", acrs);
+	FIELD(kvm_sregs, "kvm_sregs", crs);
+	LAYOUT(kvm_one_reg, "kvm_one_reg");
+	FIELD(kvm_one_reg, "kvm_one_reg", id);
+	FIELD(kvm_one_reg, "kvm_one_reg", addr);
+	printf("offsetof.kvm_run.exit_reason %zu\n", offsetof(struct kvm_run, exit_reason));
+	printf("offsetof.kvm_run.psw_mask %zu\n", offsetof(struct kvm_run, psw_mask));
+	printf("offsetof.kvm_run.psw_addr %zu\n", offsetof(struct kvm_run, psw_addr));
+	printf("offsetof.kvm_run.s390_sieic.icptcode %zu\n", offsetof(struct kvm_run, s390_sieic.icptcode));
+	printf("offsetof.kvm_run.s390_sieic.ipa %zu\n", offsetof(struct kvm_run, s390_sieic.ipa));
+	printf("offsetof.kvm_run.s390_sieic.ipb %zu\n", offsetof(struct kvm_run, s390_sieic.ipb));
+	printf("offsetof.kvm_run.kvm_dirty_regs %zu\n", offsetof(struct kvm_run, kvm_dirty_regs));
+	printf("offsetof.kvm_run.s.regs.gbea %zu\n", offsetof(struct kvm_run, s.regs.gbea));
+
 	LAYOUT(kvm_s390_mem_op, "kvm_s390_mem_op");
 	FIELD(kvm_s390_mem_op, "kvm_s390_mem_op", gaddr);
 	FIELD(kvm_s390_mem_op, "kvm_s390_mem_op", flags);
@@ -177,6 +192,9 @@ int main(void)
 	IOCTL(KVM_SET_USER_MEMORY_REGION);
 	IOCTL(KVM_RUN);
 	IOCTL(KVM_IOEVENTFD);
+	IOCTL(KVM_SET_SREGS);
+	IOCTL(KVM_GET_ONE_REG);
+	IOCTL(KVM_SET_ONE_REG);
 	IOCTL(KVM_S390_INITIAL_RESET);
 	IOCTL(KVM_S390_MEM_OP);
 	IOCTL(KVM_S390_GET_SKEYS);
@@ -206,6 +224,10 @@ int main(void)
 #ifdef KVM_CAP_S390_KEYOP
 	DEC(KVM_CAP_S390_KEYOP);
 #endif
+
+	HEX(KVM_REG_S390_GBEA);
+	HEX(KVM_SYNC_ARCH0);
+	DEC(KVM_EXIT_S390_SIEIC);
 
 	HEX(KVM_MEM_LOG_DIRTY_PAGES);
 	HEX(KVM_MEM_READONLY);

@@ -19,7 +19,8 @@ use fixtures::models::s390_mem_op::{GuestMemoryModel, MemAnswer, MemOp, Path};
 use fixtures::models::{Generated, SystemUnderTest};
 use fixtures::raw::ioctl::KVM_S390_MEM_OP;
 use fixtures::raw::ioctl::{
-    s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys, set_user_memory_region,
+    get_one_reg_u64, s390_get_irq_state, s390_initial_reset, s390_mem_op, s390_set_skeys,
+    set_user_memory_region,
 };
 use fixtures::raw::uapi::*;
 use fixtures::raw::SysResult;
@@ -200,6 +201,11 @@ pub enum Given {
     /// KVM_SET_SREGS with this CR0 (every other control and access register 0, as on a fresh
     /// vcpu).
     Cr0(u64),
+    /// KVM_SET_ONE_REG of KVM_REG_S390_GBEA, read back with KVM_GET_ONE_REG.
+    Gbea(u64),
+    /// One KVM_RUN of the `diag 0x501` guest (`fixtures::guest_s390`) with this breaking-event
+    /// address loaded through the sync regs; the guest takes no branch, so it keeps it.
+    RanWithGbea(u64),
     /// KVM_S390_SET_SKEYS of one page.
     StorageKey {
         gfn: u64,
@@ -482,7 +488,8 @@ fn op_rows() -> Vec<Row> {
 }
 
 /// SIDA ops on a vcpu that is not protected (§3.4): the size bound is checked before the
-/// protection test and follows `gbea` (4096 fresh, 8192 after an initial reset).
+/// protection test and follows `gbea` (4096 fresh, 8192 after an initial reset, its low byte
+/// + 1 pages after a KVM_SET_ONE_REG or a run).
 #[rustfmt::skip]
 fn sida_rows() -> Vec<Row> {
     let doc = "api.txt 4.89 (this revision) does not describe SIDA_READ/SIDA_WRITE (ops 2/3, 5.7)";
@@ -501,6 +508,14 @@ fn sida_rows() -> Vec<Row> {
             row(format!("sida::{name}_size_8192_after_clear_reset"), sida(o, 8192, 0), EINVAL).given(&[Given::ClearReset]).needs(&[RESETS]),
             row(format!("sida::{name}_size_8193_after_clear_reset"), sida(o, 8193, 0), E2BIG).given(&[Given::ClearReset]).needs(&[RESETS]).expect_from_host(sida_e2big),
             row(format!("sida::{name}_size_4097_after_normal_reset"), sida(o, 4097, 0), E2BIG).given(&[Given::NormalReset]).needs(&[RESETS]).expect_from_host(sida_e2big),
+            // A write of the breaking-event address moves the bound to its low byte + 1 pages;
+            // the bits above the byte are set to catch a wider mask.
+            row(format!("sida::{name}_size_131072_after_gbea_write"), sida(o, 0x2_0000, 0), EINVAL).given(&[Given::Gbea(GBEA_WRITTEN)]),
+            row(format!("sida::{name}_size_131073_after_gbea_write"), sida(o, 0x2_0000, 1), E2BIG).given(&[Given::Gbea(GBEA_WRITTEN)]).expect_from_host(sida_e2big),
+            // A vcpu that has run: KVM_RUN loads gbea from the sync regs (KVM_SYNC_ARCH0) and
+            // stores it back; the bound follows what the vcpu ran with.
+            row(format!("sida::{name}_size_32768_after_run"), sida(o, 0x8000, 0), EINVAL).given(&[Given::RanWithGbea(GBEA_RUN)]).needs(&[Need::Live]),
+            row(format!("sida::{name}_size_32769_after_run"), sida(o, 0x8000, 1), E2BIG).given(&[Given::RanWithGbea(GBEA_RUN)]).needs(&[Need::Live]).expect_from_host(sida_e2big),
             row(format!("sida::{name}_beyond_1mib"), sida(o, 0x10_0000, 1), E2BIG).expect_from_host(sida_e2big),
             row(format!("sida::{name}_flags_check_only"), sida(o, 8, 0).flags(CHECK), EINVAL),
             row(format!("sida::{name}_size_0"), sida(o, 0, 0), EINVAL),
@@ -510,6 +525,11 @@ fn sida_rows() -> Vec<Row> {
     }
     rows
 }
+
+/// Breaking-event addresses the SIDA rows load: low byte 0x1f (a bound of 32 pages) under all
+/// ones, and 0x07 (8 pages) for the vcpu that runs.
+const GBEA_WRITTEN: u64 = 0xffff_ffff_ffff_ff1f;
+const GBEA_RUN: u64 = 0x8000_0000_0000_3c07;
 
 /// E2BIG from the SIDA size check; a kernel without the extension capability may predate the
 /// SIDA ops (5.7), where ops 2/3 were unknown (EINVAL).
@@ -1247,6 +1267,44 @@ impl Env {
                     &format!("struct kvm_sregs {{ acrs: all 0, crs: [{cr0:#x}, 0, ...] }}"),
                     fixtures::raw::ioctl::set_sregs(self.vm.k, self.vcpu.fd, &s),
                 )?;
+            }
+            Given::Gbea(gbea) => {
+                let set = format!("KVM_SET_ONE_REG KVM_REG_S390_GBEA {gbea:#x} on the vcpu");
+                let reg = fixtures::raw::ioctl::set_one_reg_u64(
+                    self.vm.k,
+                    self.vcpu.fd,
+                    KVM_REG_S390_GBEA,
+                    &gbea,
+                );
+                c.setup(&set, &"vcpu 0", reg)?;
+                let back = get_one_reg_u64(self.vm.k, self.vcpu.fd, KVM_REG_S390_GBEA);
+                c.setup(
+                    "KVM_GET_ONE_REG KVM_REG_S390_GBEA on the vcpu",
+                    &"vcpu 0",
+                    back.map(|_| 0),
+                )?;
+                if back != Ok(gbea) {
+                    return Err(c.setup_failed(
+                        "the breaking-event address did not read back",
+                        vec![format!("wrote {gbea:#x}, read {back:#x?}")],
+                    ));
+                }
+            }
+            Given::RanWithGbea(gbea) => {
+                let stop =
+                    fixtures::guest_s390::run_diag_501(&self.vm, &self.vcpu, &self.mem, gbea)
+                        .map_err(|e| c.setup_failed("the diag 0x501 guest did not run", vec![e]))?;
+                if !stop.is_the_diag() {
+                    return Err(c.setup_failed(
+                        "the diag 0x501 guest did not stop at its diagnose",
+                        vec![format!("KVM_RUN came back with {stop}")],
+                    ));
+                }
+                c.note(format!(
+                    "the vcpu ran (diag 0x501 at {:#x}) with gbea {gbea:#x}; KVM_RUN stored gbea {:#x}",
+                    fixtures::guest_s390::CODE_ADDR,
+                    stop.gbea
+                ));
             }
             Given::NormalReset => {
                 c.setup(
