@@ -105,6 +105,9 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
     // The next case's process, forked ahead while the current case runs (on another core), so
     // that a case starts without waiting for a fork; it waits for its case id.
     let mut standby = Standby::fork(fork, &cases, ctx).ok();
+    // One buffer for every output frame, made before the first fork: the server then writes
+    // only the pages a frame needs (each page it writes after a fork is a copy-on-write fault).
+    let mut out = vec![0u8; FRAME_MAX];
     loop {
         let n = recv(socket.as_raw_fd(), &mut frame, MsgFlags::empty());
         if let Some(pid) = ended.take() {
@@ -133,7 +136,8 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
             Ok((pid, output)) => {
                 ended = Some(pid);
                 let next = || standby = Standby::fork(fork, &cases, ctx).ok();
-                relay(&socket, pid, output, next).map_err(|e| format!("case server: send: {e}"))?;
+                relay(&socket, pid, output, next, &mut out)
+                    .map_err(|e| format!("case server: send: {e}"))?;
             }
             Err(why) => {
                 send_frame(&socket, &Frame::Refused(&why)).map_err(|e| e.to_string())?;
@@ -220,16 +224,23 @@ impl Standby {
 }
 
 /// Tell the worker the pid, fork the next standby (`next`) while the case runs, pass on the
-/// output until EOF, then say how the process ended.
-fn relay(socket: &impl AsRawFd, pid: Pid, output: OwnedFd, next: impl FnOnce()) -> nix::Result<()> {
+/// output until EOF (each read lands in `frame` behind the output tag), then say how the process
+/// ended.
+fn relay(
+    socket: &impl AsRawFd,
+    pid: Pid,
+    output: OwnedFd,
+    next: impl FnOnce(),
+    frame: &mut [u8],
+) -> nix::Result<()> {
     send_frame(socket, &Frame::Started(pid.as_raw() as u32))?;
     next();
     let mut output = std::fs::File::from(output);
-    let mut chunk = vec![0u8; FRAME_MAX - 1];
+    frame[0] = b'O';
     loop {
-        match output.read(&mut chunk) {
+        match output.read(&mut frame[1..]) {
             Ok(0) => break,
-            Ok(n) => send_frame(socket, &Frame::Output(&chunk[..n]))?,
+            Ok(n) => send(socket.as_raw_fd(), &frame[..=n], MsgFlags::MSG_NOSIGNAL).map(drop)?,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
