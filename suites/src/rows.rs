@@ -57,6 +57,9 @@ pub enum Need {
     CapAbsent { cap: u64, name: &'static str },
     /// A real kernel: guest programs do not run on the simulated one.
     Live,
+    /// The process has CAP_SYS_ADMIN (effective): the kernel's `capable(CAP_SYS_ADMIN)`, e.g.
+    /// for a ucontrol VM (the simulated kernel asks the same of the process).
+    SysAdmin,
 }
 
 pub const fn cap(cap: u64, name: &'static str) -> Need {
@@ -119,6 +122,9 @@ impl Need {
             Need::Live if host.k.backend() != Backend::Live => {
                 Some("needs the live kernel (guest programs); this run is simulated".into())
             }
+            Need::SysAdmin if !fixtures::host::has_cap_sys_admin() => Some(
+                "needs CAP_SYS_ADMIN (a ucontrol VM); this process does not have it (CapEff in /proc/self/status)".into(),
+            ),
             _ => None,
         }
     }
