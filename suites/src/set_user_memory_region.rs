@@ -423,7 +423,7 @@ fn mem_limit_is_none(env: &Env, c: &mut Checker) -> Step<()> {
     )?;
     let limit = read.unwrap_or(0);
     c.ensure(limit == KVM_S390_NO_MEM_LIMIT, || {
-        format!("the memory limit of a ucontrol VM reads {limit:#x}, expected {KVM_S390_NO_MEM_LIMIT:#x} (KVM_S390_NO_MEM_LIMIT: a ucontrol VM has no limit)")
+        format!("KVM_S390_VM_MEM_LIMIT_SIZE of the ucontrol VM: expected {KVM_S390_NO_MEM_LIMIT:#x} (KVM_S390_NO_MEM_LIMIT: a ucontrol VM has no limit), got {limit:#x}")
     })
 }
 
