@@ -52,6 +52,12 @@ struct Cli {
     #[arg(long = "sim-kernel", value_name = "VERSION")]
     sim_kernel: Option<Generation>,
 
+    /// The simulated s390 kernel built with CONFIG_KVM_S390_UCONTROL (with --backend
+    /// simulated): KVM_CAP_S390_UCONTROL 1 and ucontrol VMs, so the `ucontrol::` rows run.
+    /// Off by default, as in Debian's kernels.
+    #[arg(long = "sim-ucontrol")]
+    sim_ucontrol: bool,
+
     /// Make the simulated kernel deviate in this one named way (proves the cases notice).
     /// `--mutant list` prints the names.
     #[arg(long, value_name = "NAME")]
@@ -123,6 +129,7 @@ const REPORTED_CAPS: &[(u64, &str)] = &[
     (KVM_CAP_S390_INJECT_IRQ, "KVM_CAP_S390_INJECT_IRQ"),
     (KVM_CAP_S390_IRQ_STATE, "KVM_CAP_S390_IRQ_STATE"),
     (KVM_CAP_S390_PROTECTED, "KVM_CAP_S390_PROTECTED"),
+    (KVM_CAP_S390_UCONTROL, "KVM_CAP_S390_UCONTROL"),
 ];
 
 fn main() -> ExitCode {
@@ -206,11 +213,16 @@ fn run_cli(args: Vec<String>) -> ExitCode {
     if cli.sim_kernel.is_some() && !simulated {
         return refuse("--sim-kernel needs --backend simulated");
     }
+    if cli.sim_ucontrol && !simulated {
+        return refuse("--sim-ucontrol needs --backend simulated");
+    }
     let generation = cli.sim_kernel.unwrap_or(Generation::NewFix);
 
     let kernel: Box<dyn Kernel> = match cli.backend {
         BackendArg::Live => Box::new(LiveKernel),
-        BackendArg::Simulated => Box::new(SimKernel::new(generation, mutant)),
+        BackendArg::Simulated => {
+            Box::new(SimKernel::new(generation, mutant).with_ucontrol(cli.sim_ucontrol))
+        }
     };
     fixtures::select(kernel);
     let k = fixtures::kernel();
@@ -259,6 +271,10 @@ fn run_cli(args: Vec<String>) -> ExitCode {
         rerun
             .args
             .extend(["--sim-kernel".into(), generation.to_string()]);
+        if cli.sim_ucontrol {
+            properties.push(("simulated_ucontrol".into(), "1".into()));
+            rerun.args.push("--sim-ucontrol".into());
+        }
         if let Some(m) = mutant {
             banner.push(format!("mutant: {} ({})", m.name(), m.description()));
             properties.push(("mutant".into(), m.name().to_string()));

@@ -5,8 +5,8 @@
 
 use crate::rows::not_runnable;
 use crate::rows::{
-    alt, cap, case, fixture_error, CaseDef, Checker, Fixture, Host, KnownBug, Need, Property, Seed,
-    Step,
+    alt, cap, case, fixture_error, regression, CaseDef, Checker, Fixture, Host, KnownBug, Need,
+    Property, Seed, Step,
 };
 use crate::rows::{bad_argument_cases, Target};
 use fixtures::memory::GuestMemory;
@@ -154,13 +154,36 @@ impl Env {
     }
 }
 
+/// The VM a row runs in beyond its `given`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Setup {
+    /// A ucontrol VM (KVM_CREATE_VM type KVM_VM_S390_UCONTROL) instead of a default one.
+    pub ucontrol: bool,
+}
+
+/// A VM of type KVM_VM_S390_UCONTROL, or the setup error that names the row about creating
+/// one (the fixture checks its own setup: a kernel that refuses the type fails that row).
+pub fn ucontrol_vm() -> Step<Vm> {
+    Vm::of_type(KVM_VM_S390_UCONTROL).map_err(|e| match e {
+        Ok(errno) => fixture_error(format!(
+            "setup failed: KVM_CREATE_VM(KVM_VM_S390_UCONTROL) on /dev/kvm: {errno:?} ({}), although KVM_CAP_S390_UCONTROL is non-zero and this process has CAP_SYS_ADMIN; see {SUITE}::{UCONTROL_CREATE_ROW}",
+            errno.desc()
+        )),
+        Err(reason) => fixture_error(reason),
+    })
+}
+
 impl Fixture for Env {
     type Given = Region;
     type Call = Region;
-    type Setup = ();
+    type Setup = Setup;
 
     fn open(host: &Arc<Host>, _: &CaseContext, row: &Row, expected: &Expected) -> Step<Env> {
-        let vm = Vm::new().map_err(fixture_error)?;
+        let vm = if row.setup.ucontrol {
+            ucontrol_vm()?
+        } else {
+            Vm::new().map_err(fixture_error)?
+        };
         let backing =
             GuestMemory::aligned(BACKING as usize, MIB as usize).map_err(fixture_error)?;
         let nr_memslots = vm.cap(KVM_CAP_NR_MEMSLOTS);
@@ -309,9 +332,202 @@ pub fn rows() -> Vec<Row> {
         row("s390::slot_starting_at_mem_limit", a.gpa_below_mem_limit(0), EINVAL).needs(&s390),
         row("s390::userspace_addr_unmapped_accepted", a.raw_uaddr(0x4000_0000_0000_0000), OK).needs(&s390).doc("s390's access_ok() accepts any address (separate user address space)"),
     ]);
+    rows.extend(ucontrol_rows());
     rows.push(row("fill::every_slot_then_one_more", a, OK).then(fill_every_slot).long());
     rows.extend(guest_rows());
     rows
+}
+
+// ---- ucontrol VMs (kernel-semantics.md §6.3, selftest s390/ucontrol_test.c) ----
+
+/// What every row on a ucontrol VM needs: s390x, a kernel built with
+/// CONFIG_KVM_S390_UCONTROL (KVM_CAP_S390_UCONTROL 1; Debian's kernels have 0) and
+/// CAP_SYS_ADMIN (kvm_arch_init_vm refuses the type to anyone else).
+pub const UCONTROL: [Need; 3] = [
+    Need::Arch("s390x"),
+    cap(KVM_CAP_S390_UCONTROL, "KVM_CAP_S390_UCONTROL"),
+    Need::SysAdmin,
+];
+
+/// The end of a ucontrol VM's internal memslot on 6.13+: it covers [0, TASK_SIZE rounded down
+/// to 1 MiB), and s390's TASK_SIZE is -PAGE_SIZE [V 7.2].
+pub const UCONTROL_SLOT_END: u64 = 0xffff_ffff_fff0_0000;
+
+/// A 1 MiB slot on a ucontrol VM is accepted by a kernel without the hook's ucontrol test
+/// (6.1.176) and then mapped through the VM's NULL gmap: a crash of the host kernel, not an
+/// answer. No capability tells; the hook is in 6.12.107 and 7.2.13 (read), so older releases
+/// skip the rows that create one.
+pub const UCONTROL_SLOT_SAFE: Need = Need::KernelAtLeast {
+    release: (6, 12, 107),
+    why: "older kernels may lack the ucontrol memslot check and map the slot through the ucontrol VM's NULL gmap, a host crash",
+};
+
+/// The row about creating a ucontrol VM; the other ucontrol rows' fixtures point at it.
+const UCONTROL_CREATE_ROW: &str = "ucontrol::create_vm";
+
+/// What 6.1 did (the ucontrol VM has no gmap, and its commit maps the slot through it).
+pub const UCONTROL_ACCEPTS_HINT: &str = "the memslot is accepted on a ucontrol VM; fixed by the 2024 patch that makes kvm_arch_prepare_memory_region refuse memslot changes on ucontrol VMs with EINVAL (api.rst: \"Returns -EINVAL if the VM has the KVM_VM_S390_UCONTROL flag set\"; in 6.12, not in 6.1.176, whose commit then maps the slot through the VM's NULL gmap)";
+
+/// A user slot at guest address 0 on a ucontrol VM. 6.13 gave ucontrol VMs an internal memslot
+/// over [0, UCONTROL_SLOT_END) and reserved one slot id for it (KVM_INTERNAL_MEM_SLOTS 1, so
+/// KVM_CAP_NR_MEMSLOTS = 32767 - 1 = 32766 on s390; s390 has no other internal slot): there the
+/// generic overlap check refuses the slot with EEXIST before the arch hook. Without it (6.12:
+/// 32767) the hook's ucontrol test refuses it with EINVAL. The slot count decides, a rule other
+/// than the one under test.
+pub fn ucontrol_slot_at_0_by_internal_slot(host: &Host) -> Step<(Expected, String)> {
+    let n = host.cap(KVM_CAP_NR_MEMSLOTS);
+    let fact = format!("KVM_CHECK_EXTENSION(KVM_CAP_NR_MEMSLOTS) = {n}");
+    Ok(if n == 32766 {
+        let why = "32767 slot ids less the one s390 reserves for the ucontrol VM's internal slot (6.13+), which covers guest address 0: the overlap check refuses the slot first";
+        (Expected::errno(EEXIST), format!("{fact}; so EEXIST: {why}"))
+    } else {
+        let why = "no internal slot is reserved (6.12: 32767), so nothing overlaps and the s390 memslot hook refuses the user slot of a ucontrol VM";
+        let e = Expected::OneOf(vec![
+            alt(
+                EINVAL,
+                "kvm_arch_prepare_memory_region refuses every memslot change on a ucontrol VM",
+            ),
+            regression(OK, UCONTROL_ACCEPTS_HINT),
+        ]);
+        (e, format!("{fact}; so EINVAL: {why}"))
+    })
+}
+
+/// A user slot past the internal slot's end: no overlap on any kernel, so the hook's ucontrol
+/// test refuses it (6.12: any change; 7.2: any user slot id). Less than 1 MiB fits there
+/// (gpa + size must not wrap), so a classic-gmap kernel without that test refuses it for its
+/// 1 MiB granularity; a new-gmap kernel without it accepts it.
+pub fn ucontrol_slot_past_internal_slot() -> Expected {
+    Expected::OneOf(vec![
+        alt(EINVAL, "kvm_arch_prepare_memory_region refuses a user memslot on a ucontrol VM (6.12: any change, 7.2: any user slot id)"),
+        regression(OK, UCONTROL_ACCEPTS_HINT),
+    ])
+}
+
+/// A row on a fresh ucontrol VM.
+trait UcontrolRow {
+    fn on_ucontrol_vm(self) -> Self;
+}
+
+impl UcontrolRow for Row {
+    fn on_ucontrol_vm(mut self) -> Self {
+        self.setup.ucontrol = true;
+        self.needs(&UCONTROL)
+    }
+}
+
+const MEM_LIMIT_ATTR: &str =
+    "kvm_device_attr { group: 0 (KVM_S390_VM_MEM_CTRL), attr: 2 (KVM_S390_VM_MEM_LIMIT_SIZE)";
+
+/// Then: KVM_GET_DEVICE_ATTR KVM_S390_VM_MEM_LIMIT_SIZE reads KVM_S390_NO_MEM_LIMIT (~0): a
+/// ucontrol VM is created without a limit (kvm_arch_init_vm) [V 6.1, 6.12, 7.2].
+fn mem_limit_is_none(env: &Env, c: &mut Checker) -> Step<()> {
+    let read = fixtures::raw::ioctl::s390_mem_limit(env.vm.k, env.vm.fd);
+    let arg = format!("{MEM_LIMIT_ATTR}, addr: &u64 }}");
+    c.call(
+        "KVM_GET_DEVICE_ATTR KVM_S390_VM_MEM_LIMIT_SIZE on the ucontrol VM fd",
+        &arg,
+        OK,
+        read.map(|_| 0),
+    )?;
+    let limit = read.unwrap_or(0);
+    c.ensure(limit == KVM_S390_NO_MEM_LIMIT, || {
+        format!("KVM_S390_VM_MEM_LIMIT_SIZE of the ucontrol VM: expected {KVM_S390_NO_MEM_LIMIT:#x} (KVM_S390_NO_MEM_LIMIT: a ucontrol VM has no limit), got {limit:#x}")
+    })
+}
+
+/// Then: KVM_SET_DEVICE_ATTR KVM_S390_VM_MEM_LIMIT_SIZE with the new limit at `addr` (None: a
+/// 1 GiB limit in a u64 of ours) is EINVAL: kvm_s390_set_mem_control refuses it on a ucontrol
+/// VM before it reads the value (so a NULL `addr` is EINVAL too, not EFAULT) [V 6.1, 6.12,
+/// 7.2]; the limit still reads none after it.
+fn mem_limit_set_refused(
+    addr: Option<u64>,
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
+        let new_limit: u64 = 1 << 30;
+        let ptr = addr.unwrap_or(&new_limit as *const u64 as u64);
+        let arg = match addr {
+            Some(a) => format!("{MEM_LIMIT_ATTR}, addr: {a:#x} }}"),
+            None => format!("{MEM_LIMIT_ATTR}, addr: &{new_limit:#x} }}"),
+        };
+        let r = fixtures::raw::ioctl::s390_set_mem_limit(env.vm.k, env.vm.fd, ptr);
+        c.call(
+            "KVM_SET_DEVICE_ATTR KVM_S390_VM_MEM_LIMIT_SIZE on the ucontrol VM fd",
+            &arg,
+            EINVAL,
+            r,
+        )?;
+        mem_limit_is_none(env, c)
+    }
+}
+
+#[rustfmt::skip]
+fn ucontrol_rows() -> Vec<Row> {
+    let a = region(0, 0, MIB);
+    vec![
+        row("ucontrol::slot_at_gpa_0", a, EINVAL).on_ucontrol_vm().needs(&[UCONTROL_SLOT_SAFE]).expect_from_fact(ucontrol_slot_at_0_by_internal_slot).doc("api.txt 4.34 does not say that a ucontrol VM takes no memslot (api.rst does since 2024)"),
+        row("ucontrol::slot_past_internal_slot_end", region(0, UCONTROL_SLOT_END, 4 * KIB), ucontrol_slot_past_internal_slot()).on_ucontrol_vm(),
+        Row::check("ucontrol::mem_limit_is_none", mem_limit_is_none).on_ucontrol_vm(),
+        Row::check("ucontrol::mem_limit_set_refused", mem_limit_set_refused(None)).on_ucontrol_vm(),
+        Row::check("ucontrol::mem_limit_set_refused_before_reading_it", mem_limit_set_refused(Some(0))).on_ucontrol_vm(),
+    ]
+}
+
+/// KVM_CREATE_VM with type KVM_VM_S390_UCONTROL where KVM_CAP_S390_UCONTROL is non-zero and
+/// the process has CAP_SYS_ADMIN: a VM fd (kvm_arch_init_vm) [V 6.12, 7.2].
+fn ucontrol_create_case() -> harness::Case {
+    case(
+        SUITE,
+        CaseDef::new(UCONTROL_CREATE_ROW, SEED, &UCONTROL, |host, _ctx| {
+            let mut c = Checker::new();
+            let r = fixtures::raw::ioctl::create_vm(host.k, host.sys.fd, KVM_VM_S390_UCONTROL);
+            if let Ok(fd) = r {
+                host.k.close(fd as i32);
+            }
+            c.ensure(r.is_ok(), || {
+                format!("KVM_CREATE_VM(KVM_VM_S390_UCONTROL = 1) on /dev/kvm: expected a VM fd, got {r:?}, although KVM_CAP_S390_UCONTROL is non-zero and this process has CAP_SYS_ADMIN")
+            })?;
+            c.pass()
+        }),
+    )
+}
+
+/// KVM_CREATE_VM with type KVM_VM_S390_UCONTROL on a kernel without KVM_CAP_S390_UCONTROL
+/// (built without CONFIG_KVM_S390_UCONTROL, as Debian's are): kvm_arch_init_vm then takes no
+/// type but 0, EINVAL [V 6.1, 6.12, 7.2]; whatever the caller's capabilities.
+fn ucontrol_without_cap_case() -> harness::Case {
+    let needs = [
+        Need::Arch("s390x"),
+        Need::CapAbsent {
+            cap: KVM_CAP_S390_UCONTROL,
+            name: "KVM_CAP_S390_UCONTROL",
+        },
+    ];
+    case(
+        SUITE,
+        CaseDef::new(
+            "ucontrol::create_vm_without_capability",
+            SEED,
+            &needs,
+            |host, _ctx| {
+                let mut c = Checker::new();
+                let r = fixtures::raw::ioctl::create_vm(host.k, host.sys.fd, KVM_VM_S390_UCONTROL);
+                if let Ok(fd) = r {
+                    host.k.close(fd as i32);
+                }
+                c.call(
+                    "KVM_CREATE_VM on /dev/kvm, type KVM_VM_S390_UCONTROL, KVM_CAP_S390_UCONTROL 0",
+                    &KVM_VM_S390_UCONTROL,
+                    EINVAL,
+                    r,
+                )?;
+                c.note(
+                    "kvm_arch_init_vm: without CONFIG_KVM_S390_UCONTROL any type but 0 is EINVAL",
+                );
+                c.pass()
+            },
+        ),
+    )
 }
 
 fn as_id_1(host: &Host) -> Expected {
@@ -329,6 +545,8 @@ pub fn cases() -> Vec<harness::Case> {
     let bad_arguments = bad_argument_cases(SUITE, SEED, &[], &[("", KVM_SET_USER_MEMORY_REGION, Target::Vm)]);
     cases.extend(bad_arguments);
     cases.push(user_memory_cap_case());
+    cases.push(ucontrol_create_case());
+    cases.push(ucontrol_without_cap_case());
     cases.push(mem_limit_case());
     cases.push(unaligned_gpa_mapped_case());
     cases.push(PROPERTY.case(SEED, &[], property));

@@ -248,7 +248,11 @@ impl Fixture for Env {
     type Setup = Setup;
 
     fn open(host: &Arc<Host>, _: &CaseContext, row: &Row, expected: &Expected) -> Step<Env> {
-        let vm = Vm::new().map_err(fixture_error)?;
+        let vm = if row.setup.ucontrol {
+            crate::set_user_memory_region::ucontrol_vm()?
+        } else {
+            Vm::new().map_err(fixture_error)?
+        };
         // s390: a VM memory limit of 0 refuses every memslot; that is the one failure of
         // set_user_memory_region::s390::mem_limit_nonzero. A row that needs a slot to exist or
         // that may succeed cannot tell anything then.
@@ -296,18 +300,26 @@ pub struct Setup {
     /// The row binds a guest_memfd for real: the VM must take guest_memfd memslots, decided on
     /// the VM fd in `open` (the system fd's KVM_CAP_GUEST_MEMFD is not the VM's answer).
     binds_guest_memfd: bool,
+    /// A ucontrol VM (KVM_VM_S390_UCONTROL) instead of a default one.
+    ucontrol: bool,
 }
 
 type Row = crate::rows::Row<Env>;
 
 trait RowExt {
     fn binds_guest_memfd(self) -> Self;
+    fn on_ucontrol_vm(self) -> Self;
 }
 
 impl RowExt for Row {
     fn binds_guest_memfd(mut self) -> Self {
         self.setup.binds_guest_memfd = true;
         self
+    }
+    /// On a fresh ucontrol VM; needs what set_user_memory_region's ucontrol rows need.
+    fn on_ucontrol_vm(mut self) -> Self {
+        self.setup.ucontrol = true;
+        self.needs(&crate::set_user_memory_region::UCONTROL)
     }
 }
 
@@ -421,6 +433,12 @@ pub fn rows() -> Vec<Row> {
         row("guest_memfd::range_past_the_file", a.bound(Gmem::Own, GMEM_SIZE - MIB + 4096), EINVAL).binds_guest_memfd(),
         row("guest_memfd::other_vms", a.bound(Gmem::OtherVms, 0), EINVAL).binds_guest_memfd(),
     ];
+    // ---- ucontrol VMs: v2 as v1 (kernel-semantics.md §6.3, selftest uc_no_user_region) ----
+    use crate::set_user_memory_region::{ucontrol_slot_at_0_by_internal_slot, ucontrol_slot_past_internal_slot, UCONTROL_SLOT_END, UCONTROL_SLOT_SAFE};
+    rows.extend([
+        row("ucontrol::slot_at_gpa_0", a, EINVAL).on_ucontrol_vm().needs(&[UCONTROL_SLOT_SAFE]).expect_from_fact(ucontrol_slot_at_0_by_internal_slot),
+        row("ucontrol::slot_past_internal_slot_end", region(0, UCONTROL_SLOT_END, 4096), ucontrol_slot_past_internal_slot()).on_ucontrol_vm(),
+    ]);
     // Without the capability there is no such ioctl: s390's kvm_arch_vm_ioctl answers an unknown
     // request with ENOTTY (6.1, before 6.8's v2; other architectures' defaults were not read).
     rows.push(

@@ -166,6 +166,63 @@ fn generations_6_1_6_12_and_7_2_pass() {
     }
 }
 
+/// The ucontrol rows (both memslot suites): on the default configuration (Debian's kernels:
+/// KVM_CAP_S390_UCONTROL 0) they skip with the reason and the no-capability row runs; on the
+/// ucontrol-capable one (`--sim-ucontrol`) they run, 6.12 and 7.2 pass (each with its own
+/// answer for a slot at guest address 0, decided by the slot count) and on 6.1 the slot at
+/// guest address 0 does not run (its hook lacks the ucontrol rejection: a crash on a real
+/// kernel; v2 does not exist there).
+#[test]
+fn ucontrol_rows_skip_by_default_and_run_with_sim_ucontrol() {
+    const FILTER: &str = "::ucontrol::";
+    let off = simulated(&[FILTER], "ucontrol-off");
+    assert_eq!(off.code, Some(0), "{}", off.output);
+    assert!(off.failed.is_empty(), "{:#?}", off.failed);
+    let reasons: Vec<&str> = off.skipped.iter().map(|(_, m)| m.as_str()).collect();
+    assert!(!reasons.is_empty());
+    assert!(
+        reasons
+            .iter()
+            .all(|m| *m == "needs KVM_CAP_S390_UCONTROL; host reports 0"),
+        "{reasons:?}"
+    );
+    assert_eq!(off.skipped.len(), 8, "{:?}", off.skipped);
+    for generation in ["6.12", "7.2"] {
+        let on = simulated(
+            &["--sim-ucontrol", "--sim-kernel", generation, FILTER],
+            &format!("ucontrol-{generation}"),
+        );
+        assert_eq!(on.code, Some(0), "{generation}: {}", on.output);
+        // Only the no-capability row skips; 8 rows ran.
+        let skipped: Vec<&str> = on.skipped.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            skipped,
+            ["set_user_memory_region::ucontrol::create_vm_without_capability"],
+            "{generation}"
+        );
+    }
+    let old = simulated(
+        &["--sim-ucontrol", "--sim-kernel", "6.1", FILTER],
+        "ucontrol-6.1",
+    );
+    // 6.1 has no ucontrol memslot check: the slot at gpa 0 would be mapped through the VM's
+    // NULL gmap (a crash on a real kernel), so that row does not run there.
+    assert_eq!(old.code, Some(0), "{}", old.output);
+    assert!(old.failed.is_empty(), "{:#?}", old.failed);
+    let gated: Vec<&str> = old
+        .skipped
+        .iter()
+        .filter(|(_, why)| why.starts_with("needs kernel 6.12.107 or later"))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(
+        gated,
+        ["set_user_memory_region::ucontrol::slot_at_gpa_0"],
+        "{}",
+        old.output
+    );
+}
+
 #[test]
 fn strict_fails_the_known_kernel_bug_of_6_12() {
     let r = simulated(
@@ -393,7 +450,7 @@ fn focus(mutant: &str) -> Option<&'static str> {
         ),
         (&["region2"], "set_user_memory_region2::"),
         (
-            &["memslot", "gmap", "gpa", "mem-limit"],
+            &["memslot", "gmap", "gpa", "mem-limit", "ucontrol"],
             "set_user_memory_region::",
         ),
         (&["ioeventfd"], "ioeventfd::"),
@@ -434,6 +491,10 @@ fn judge_mutant_on(name: &str, filter: Option<&str>) -> Verdict {
     let mut args = vec!["--mutant", name];
     if let Some(g) = generation {
         args.extend(["--sim-kernel", g]);
+    }
+    // A mutant of a ucontrol VM runs where ucontrol VMs exist.
+    if name.parse::<Mutant>().is_ok_and(|m| m.needs_sim_ucontrol()) {
+        args.push("--sim-ucontrol");
     }
     args.extend(filter);
     let r = simulated(&args, name);
