@@ -1147,7 +1147,7 @@ fn user_unchanged_from(env: &Env, c: &mut Checker, from: usize) -> Step<()> {
     let first_diff = (from..u.len()).find(|&i| u[i] != env.u0[i]);
     c.ensure(first_diff.is_none(), || {
         let i = first_diff.unwrap_or(0);
-        format!("user buffer changed at offset {i:#x} ({:#04x} -> {:#04x}); nothing may be written there", env.u0[i], u[i])
+        format!("user buffer byte at offset {i:#x} is {:#04x}, expected {:#04x} (unchanged: nothing may be written there)", u[i], env.u0[i])
     })
 }
 

@@ -283,7 +283,7 @@ pub fn read_moved(
         c.ensure(got == want.as_slice(), || {
             let i = got.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(0);
             format!(
-                "user buffer byte {i} is {:#04x}; the mapped real frames {pieces:x?} hold {:#04x} there (a kernel that ignores DAT reads the virtual address as real)",
+                "user buffer byte {i} is {:#04x}, expected {:#04x}: what the mapped real frames {pieces:x?} hold there (a kernel that ignores DAT reads the virtual address as real)",
                 got[i], want[i]
             )
         })?;
@@ -322,7 +322,7 @@ pub fn write_moved(
                 env.mem_op(On::Vm, &r),
             )?;
             c.ensure(back.as_slice() == data.as_slice(), || {
-                format!("ABSOLUTE_READ of [{at:#x}, {:#x}) does not return the bytes the logical write sent", at + data.len() as u64)
+                format!("ABSOLUTE_READ of [{at:#x}, {:#x}) returned {:02x?}, expected the bytes the logical write sent", at + data.len() as u64, &back.as_slice()[..data.len().min(16)])
             })?;
         }
         user_unchanged_from(env, c, 0)
