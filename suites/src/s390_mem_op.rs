@@ -1011,6 +1011,9 @@ fn dat_rows() -> Vec<Row> {
         // Translation (with its DAT protection) comes before any byte moves: no termination form.
         row("dat::inject_protection_after_a_valid_page", vwrite(V_C + 0xf80, 0x100).flags(INJECT), PGM_PROT).needs(&ni).given(&p).then(pending(4, V_C_PROTECTED | S | TEID_B61, 0)),
         row("dat::inject_protection_check_only", vwrite(V_PROTECTED, 8).flags(INJECT | CHECK), PGM_PROT).needs(&ni).given(&p).then(pending(4, V_PROTECTED | S | TEID_B61, 0)),
+        // pte.z: translation specification, which trans_exc_ending gives no TEID (not in its list).
+        row("dat::page_entry_zero_bit", vread(V_Z_BIT, 8), Outcome::Value(PGM_TRANSLATION_SPEC)).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::inject_page_entry_zero_bit", vwrite(V_Z_BIT, 8).flags(INJECT), Outcome::Value(PGM_TRANSLATION_SPEC)).needs(&ni).given(&p).then(pending(0x12, 0, 0)),
         row("dat::segment_invalid", vread(V_SEGMENT_INVALID, 8), PGM_SEGMENT_TRANS).needs(&n).given(&p).then(dat::nothing_moved),
         row("dat::inject_segment_invalid", vread(V_SEGMENT_INVALID + 0x2345, 8).flags(INJECT), PGM_SEGMENT_TRANS).needs(&ni).given(&p).then(pending(0x10, (V_SEGMENT_INVALID + 0x2000) | F, 0)),
         row("dat::segment_beyond_table_length", vwrite(V_BEYOND_SEGMENT_TABLE, 8), PGM_SEGMENT_TRANS).needs(&n).given(&p).then(dat::nothing_moved),

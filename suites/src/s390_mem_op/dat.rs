@@ -8,7 +8,7 @@
 //!
 //! | space (register) | ASCE | maps |
 //! |---|---|---|
-//! | primary (CR1) | segment table at 0x80000, length 0 (512 segments, 512 MiB) | segment 0 → page table 0x81000: 0x60000 → 0x72000, 0x61000 → 0x70000, 0x62000 invalid, 0x63000 → 0x71000 DAT-protected, 0x65000 → 0x75000, 0x66000 → 0x76000 DAT-protected; segment 1 and up invalid |
+//! | primary (CR1) | segment table at 0x80000, length 0 (512 segments, 512 MiB) | segment 0 → page table 0x81000: 0x60000 → 0x72000, 0x61000 → 0x70000, 0x62000 invalid, 0x63000 → 0x71000 DAT-protected, 0x65000 → 0x75000, 0x66000 → 0x76000 DAT-protected, 0x67000 an entry with the zero bit; segment 1 and up invalid |
 //! | secondary (CR7) | region-third table at 0x82000, length 0 (512 regions, 1 TiB) | region 0 → segment table 0x83000 → page table 0x84000: 0x60000 → 0x73000; region 1 and up invalid |
 //! | home (CR13) | segment table at 0x85000 | segment 0 → page table 0x86000: 0x60000 → 0x74000 |
 //!
@@ -37,6 +37,8 @@ pub const V_INVALID: u64 = 0x6_2000;
 pub const V_PROTECTED: u64 = 0x6_3000;
 pub const V_C: u64 = 0x6_5000;
 pub const V_C_PROTECTED: u64 = 0x6_6000;
+/// A page-table entry with the zero bit (52) set: translation specification.
+pub const V_Z_BIT: u64 = 0x6_7000;
 /// Their real frames.
 pub const R_A: u64 = 0x7_2000;
 pub const R_B: u64 = 0x7_0000;
@@ -63,6 +65,7 @@ const INVALID_REGION3: u64 = 1 << 5 | 1 << 2;
 const INVALID_SEGMENT: u64 = 1 << 5;
 const INVALID_PAGE: u64 = 1 << 10;
 const PAGE_PROTECTED: u64 = 1 << 9;
+const PAGE_Z: u64 = 1 << 11;
 
 /// PSWs (without the wait bit the fixture adds): DAT on, 64-bit addressing, and the
 /// address-space control.
@@ -105,6 +108,7 @@ fn entries() -> Vec<(u64, u64)> {
             page(PRIMARY_PT, V_C_PROTECTED),
             (R_C + 0x1000) | PAGE_PROTECTED,
         ),
+        (page(PRIMARY_PT, V_Z_BIT), R_C | PAGE_Z),
         // Region-third entry 0: segment-table origin | table type 1 (bits 60-61), offset and
         // length 0.
         (SECONDARY_R3T, SECONDARY_ST | 1 << 2),
