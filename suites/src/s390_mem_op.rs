@@ -30,6 +30,8 @@ use nix::errno::Errno::{E2BIG, EFAULT, EINVAL, ENOMEM, ENOTTY};
 use proptest::prelude::*;
 use std::sync::Arc;
 
+mod dat;
+
 pub const SUITE: &str = "s390_mem_op";
 pub const SEED: Seed = Seed {
     section: "4.89",
@@ -66,6 +68,10 @@ const SKEY: u64 = KVM_S390_MEMOP_F_SKEY_PROTECTION;
 const OK: Outcome = Outcome::OK;
 const PGM_ADDR: Outcome = Outcome::Value(PGM_ADDRESSING);
 const PGM_PROT: Outcome = Outcome::Value(PGM_PROTECTION);
+const PGM_PAGE_TRANS: Outcome = Outcome::Value(PGM_PAGE_TRANSLATION);
+const PGM_SEGMENT_TRANS: Outcome = Outcome::Value(PGM_SEGMENT_TRANSLATION);
+const PGM_ASCE: Outcome = Outcome::Value(PGM_ASCE_TYPE);
+const PGM_REGION3_TRANS: Outcome = Outcome::Value(PGM_REGION_THIRD_TRANS);
 
 // ---- what a row calls ----
 
@@ -211,6 +217,21 @@ pub enum Given {
         gfn: u64,
         key: u8,
     },
+    /// The guest DAT tables of `dat::` (primary segment table, secondary region-third table,
+    /// home segment table, their page tables, an empty access-list designation) written into
+    /// guest memory and read back with VM-fd ABSOLUTE_READ.
+    DatTables,
+    /// KVM_SET_SREGS: CR1/CR7/CR13 the three ASCEs, CR2 the access-list designation, access
+    /// registers 0 and 1 these ALETs; read back with KVM_GET_SREGS.
+    DatRegs {
+        acr0: u32,
+        acr1: u32,
+    },
+    /// KVM_S390_SET_INITIAL_PSW with this mask plus the wait bit, then KVM_RUN: the disabled
+    /// wait intercepts at once (KVM_EXIT_S390_SIEIC, icptcode 0x1c) and leaves the PSW in the
+    /// SIE block, where MEM_OP reads it (no guest instruction runs, so the DAT-on PSW is safe
+    /// on an emulator too); the run area's PSW is checked after the run.
+    Psw(u64),
 }
 
 // ---- the fixture ----
@@ -228,8 +249,9 @@ pub struct Env {
     pub bad: Inaccessible,
     /// KVM_CAP_S390_MEM_OP: the maximum `size`.
     pub max: i64,
-    /// `ubuf` and `obuf` as they were just before the call.
+    /// `ubuf` and `obuf` (and guest memory, `m0`) as they were just before the call.
     pub u0: Vec<u8>,
+    pub m0: Vec<u8>,
     pub o0: Vec<u8>,
     /// The argument struct of the call under test, once it was made.
     pub sent: Option<KvmS390MemOp>,
@@ -282,6 +304,7 @@ impl Env {
             bad,
             max,
             u0: vec![],
+            m0: vec![],
             o0: vec![],
             sent: None,
         })
@@ -297,6 +320,7 @@ impl Env {
     /// Remember the user buffers as the call gets them.
     fn snapshot(&mut self) {
         self.u0 = self.ubuf.as_slice().to_vec();
+        self.m0 = self.mem.as_slice().to_vec();
         self.o0 = self.obuf.as_slice().to_vec();
     }
 
@@ -467,6 +491,8 @@ pub fn rows() -> Vec<Row> {
     rows.extend(vm_rows());
     rows.extend(cmpxchg_rows());
     rows.extend(absent_rows());
+    rows.extend(dat_rows());
+    rows.extend(ar_mode_rows());
     rows
 }
 
@@ -950,6 +976,109 @@ fn cmpxchg_rows() -> Vec<Row> {
     rows
 }
 
+/// The DAT-on state of a row: tables, registers (ALETs 0), then the PSW.
+fn dat_in(psw: u64) -> [Given; 3] {
+    [
+        Given::DatTables,
+        Given::DatRegs { acr0: 0, acr1: 0 },
+        Given::Psw(psw),
+    ]
+}
+
+/// What every DAT row needs: the VM-fd ABSOLUTE_READ its fixture and checks read back with.
+fn dat_needs() -> [Need; 1] {
+    [EXT_BASE]
+}
+
+/// Logical access with DAT on (gaccess.c `get_vcpu_asce`, `guest_translate`,
+/// `guest_range_to_gpas`, `trans_exc_ending`, the same in 6.12 and 7.2): the tables are in
+/// `dat`'s table. Every page of an access is translated before any byte moves, so an access
+/// that runs into an invalid or DAT-protected page moves nothing; DAT protection stops a store
+/// even with key 0; the injected exception's TEID is the failing page's address, the
+/// fetch/store indication, bit 61 for DAT protection and the PSW's address-space control.
+#[rustfmt::skip]
+fn dat_rows() -> Vec<Row> {
+    use dat::*;
+    let n = dat_needs();
+    let ni = [EXT_BASE, IRQ_STATE];
+    let p = dat_in(PSW_PRIMARY);
+    let sec = dat_in(PSW_SECONDARY);
+    let home = dat_in(PSW_HOME);
+    const F: u64 = TEID_FETCH;
+    const S: u64 = TEID_STORE;
+    vec![
+        row("dat::read_through_mapping", vread(V_A + 0x100, 256), OK).needs(&n).given(&p).then(read_moved(&[(R_A + 0x100, 256)])),
+        row("dat::write_through_mapping", vwrite(V_A + 0x100, 256), OK).needs(&n).given(&p).then(write_moved(&[(R_A + 0x100, 256)])),
+        row("dat::read_across_two_mapped_pages", vread(V_A + 0xf80, 0x100), OK).needs(&n).given(&p).then(read_moved(&[(R_A + 0xf80, 0x80), (R_B, 0x80)])),
+        row("dat::write_across_two_mapped_pages", vwrite(V_A + 0xf80, 0x100), OK).needs(&n).given(&p).then(write_moved(&[(R_A + 0xf80, 0x80), (R_B, 0x80)])),
+        row("dat::check_only_write_mapped", vwrite(V_A, 0x2000).flags(CHECK), OK).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::check_only_read_mapped", vread(V_A, 0x2000).flags(CHECK), OK).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::page_invalid_read", vread(V_INVALID + 0x10, 8), PGM_PAGE_TRANS).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::page_invalid_write", vwrite(V_INVALID + 0x10, 8), PGM_PAGE_TRANS).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::page_invalid_check_only_read", vread(V_INVALID, 8).flags(CHECK), PGM_PAGE_TRANS).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::page_invalid_check_only_write", vwrite(V_INVALID, 8).flags(CHECK), PGM_PAGE_TRANS).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::into_invalid_page_read_moves_nothing", vread(V_B + 0xf80, 0x100), PGM_PAGE_TRANS).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::into_invalid_page_write_moves_nothing", vwrite(V_B + 0xf80, 0x100), PGM_PAGE_TRANS).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::inject_page_translation_read", vread(V_INVALID + 0x10, 8).flags(INJECT), PGM_PAGE_TRANS).needs(&ni).given(&p).then(pending(0x11, V_INVALID | F | AS_PRIMARY, 0)),
+        row("dat::inject_page_translation_write", vwrite(V_INVALID + 0x10, 8).flags(INJECT), PGM_PAGE_TRANS).needs(&ni).given(&p).then(pending(0x11, V_INVALID | S | AS_PRIMARY, 0)),
+        row("dat::inject_page_translation_second_page", vwrite(V_B + 0xf80, 0x100).flags(INJECT), PGM_PAGE_TRANS).needs(&ni).given(&p).then(pending(0x11, V_INVALID | S, 0)),
+        row("dat::inject_page_translation_check_only", vwrite(V_INVALID, 8).flags(INJECT | CHECK), PGM_PAGE_TRANS).needs(&ni).given(&p).then(pending(0x11, V_INVALID | S, 0)),
+        row("dat::protection_write_key_0", vwrite(V_PROTECTED + 0x10, 8), PGM_PROT).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::protection_read_allowed", vread(V_PROTECTED + 0x10, 8), OK).needs(&n).given(&p).then(read_moved(&[(R_PROTECTED + 0x10, 8)])),
+        row("dat::protection_check_only_write", vwrite(V_PROTECTED, 8).flags(CHECK), PGM_PROT).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::protection_check_only_read_allowed", vread(V_PROTECTED, 8).flags(CHECK), OK).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::inject_protection_write", vwrite(V_PROTECTED + 0x10, 8).flags(INJECT), PGM_PROT).needs(&ni).given(&p).then(pending(4, V_PROTECTED | S | TEID_B61, 0)),
+        // Translation (with its DAT protection) comes before any byte moves: no termination form.
+        row("dat::inject_protection_after_a_valid_page", vwrite(V_C + 0xf80, 0x100).flags(INJECT), PGM_PROT).needs(&ni).given(&p).then(pending(4, V_C_PROTECTED | S | TEID_B61, 0)),
+        row("dat::inject_protection_check_only", vwrite(V_PROTECTED, 8).flags(INJECT | CHECK), PGM_PROT).needs(&ni).given(&p).then(pending(4, V_PROTECTED | S | TEID_B61, 0)),
+        // pte.z: translation specification, which trans_exc_ending gives no TEID (not in its list).
+        row("dat::page_entry_zero_bit", vread(V_Z_BIT, 8), Outcome::Value(PGM_TRANSLATION_SPEC)).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::inject_page_entry_zero_bit", vwrite(V_Z_BIT, 8).flags(INJECT), Outcome::Value(PGM_TRANSLATION_SPEC)).needs(&ni).given(&p).then(pending(0x12, 0, 0)),
+        row("dat::segment_invalid", vread(V_SEGMENT_INVALID, 8), PGM_SEGMENT_TRANS).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::inject_segment_invalid", vread(V_SEGMENT_INVALID + 0x2345, 8).flags(INJECT), PGM_SEGMENT_TRANS).needs(&ni).given(&p).then(pending(0x10, (V_SEGMENT_INVALID + 0x2000) | F, 0)),
+        row("dat::segment_beyond_table_length", vwrite(V_BEYOND_SEGMENT_TABLE, 8), PGM_SEGMENT_TRANS).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::inject_segment_beyond_table_length", vwrite(V_BEYOND_SEGMENT_TABLE, 8).flags(INJECT), PGM_SEGMENT_TRANS).needs(&ni).given(&p).then(pending(0x10, V_BEYOND_SEGMENT_TABLE | S, 0)),
+        row("dat::asce_type", vread(V_REGION_1, 8), PGM_ASCE).needs(&n).given(&p).then(dat::nothing_moved),
+        row("dat::inject_asce_type", vread(V_REGION_1, 8).flags(INJECT), PGM_ASCE).needs(&ni).given(&p).then(pending(0x38, V_REGION_1 | F, 0)),
+        row("dat::inject_asce_type_check_only", vwrite(V_REGION_1, 8).flags(INJECT | CHECK), PGM_ASCE).needs(&ni).given(&p).then(pending(0x38, V_REGION_1 | S, 0)),
+        // The address-space control picks the ASCE: secondary CR7, home CR13.
+        row("dat::secondary_space_read", vread(V_A, 64), OK).needs(&n).given(&sec).then(read_moved(&[(R_SECONDARY_A, 64)])),
+        row("dat::secondary_space_write", vwrite(V_A + 8, 64), OK).needs(&n).given(&sec).then(write_moved(&[(R_SECONDARY_A + 8, 64)])),
+        row("dat::home_space_read", vread(V_A, 64), OK).needs(&n).given(&home).then(read_moved(&[(R_HOME_A, 64)])),
+        row("dat::home_space_write", vwrite(V_A + 8, 64), OK).needs(&n).given(&home).then(write_moved(&[(R_HOME_A + 8, 64)])),
+        row("dat::inject_home_space_page_translation", vread(V_B, 8).flags(INJECT), PGM_PAGE_TRANS).needs(&ni).given(&home).then(pending(0x11, V_B | F | AS_HOME, 0)),
+        row("dat::inject_secondary_region_third_invalid", vwrite(V_REGION_1, 8).flags(INJECT), PGM_REGION3_TRANS).needs(&ni).given(&sec).then(pending(0x3b, V_REGION_1 | S | AS_SECONDARY, 0)),
+        row("dat::inject_secondary_beyond_region_third_table", vread(V_BEYOND_REGION_THIRD_TABLE, 8).flags(INJECT), PGM_REGION3_TRANS).needs(&ni).given(&sec).then(pending(0x3b, V_BEYOND_REGION_THIRD_TABLE | F | AS_SECONDARY, 0)),
+        row("dat::secondary_region_third_check_only", vread(V_REGION_1, 8).flags(CHECK), PGM_REGION3_TRANS).needs(&n).given(&sec).then(dat::nothing_moved),
+    ]
+}
+
+/// Access-register mode set up for real (PSW ASC 01; gaccess.c `ar_translation`): `ar` 0 is
+/// the primary space whatever access register 0 holds; ALET 0 the primary, ALET 1 the
+/// secondary space; an ALET with reserved bits is an ALET-specification exception (0x28, no
+/// TEID, exc_access_id 0: `trans_exc_ending` sets neither for it); an ALEN beyond the access
+/// list (CR2's designation, length 0) an ALEN-translation exception (0x29: exc_access_id = ar,
+/// no TEID). A translation exception in AR mode carries ASCE identifier 01 and the `ar`.
+#[rustfmt::skip]
+fn ar_mode_rows() -> Vec<Row> {
+    use dat::*;
+    let n = dat_needs();
+    let ni = [EXT_BASE, IRQ_STATE];
+    let with = |acr0: u32, acr1: u32| [Given::DatTables, Given::DatRegs { acr0, acr1 }, Given::Psw(PSW_AR)];
+    vec![
+        row("ar::mode_ar_0_is_primary", vread(V_A, 64).ar(0), OK).needs(&n).given(&with(1, 1)).then(read_moved(&[(R_A, 64)])),
+        row("ar::mode_alet_0_is_primary", vwrite(V_A, 64).ar(1), OK).needs(&n).given(&with(0, 0)).then(write_moved(&[(R_A, 64)])),
+        row("ar::mode_alet_1_is_secondary", vread(V_A, 64).ar(1), OK).needs(&n).given(&with(0, 1)).then(read_moved(&[(R_SECONDARY_A, 64)])),
+        row("ar::mode_alet_1_is_secondary_write", vwrite(V_A, 64).ar(1), OK).needs(&n).given(&with(0, 1)).then(write_moved(&[(R_SECONDARY_A, 64)])),
+        row("ar::mode_alet_1_check_only_region_third", vread(V_REGION_1, 8).ar(1).flags(CHECK), PGM_REGION3_TRANS).needs(&n).given(&with(0, 1)).then(dat::nothing_moved),
+        row("ar::mode_inject_page_translation", vread(V_INVALID, 8).ar(1).flags(INJECT), PGM_PAGE_TRANS).needs(&ni).given(&with(0, 0)).then(pending(0x11, V_INVALID | TEID_FETCH | AS_AR, 1)),
+        row("ar::mode_alet_reserved_bits", vread(V_A, 8).ar(1), Outcome::Value(PGM_ALET_SPECIFICATION)).needs(&n).given(&with(0, 0x8000_0000)).then(dat::nothing_moved),
+        row("ar::mode_inject_alet_reserved_bits", vread(V_A, 8).ar(1).flags(INJECT), Outcome::Value(PGM_ALET_SPECIFICATION)).needs(&ni).given(&with(0, 0x8000_0000)).then(pending(0x28, 0, 0)),
+        row("ar::mode_alen_beyond_access_list", vwrite(V_A, 8).ar(1), Outcome::Value(PGM_ALEN_TRANSLATION)).needs(&n).given(&with(0, 8)).then(dat::nothing_moved),
+        row("ar::mode_inject_alen_beyond_access_list", vwrite(V_A, 8).ar(1).flags(INJECT), Outcome::Value(PGM_ALEN_TRANSLATION)).needs(&ni).given(&with(0, 8)).then(pending(0x29, 0, 1)),
+    ]
+}
+
 /// Where the ioctl does not exist (x86_64 runs these live): the capabilities read 0 and the
 /// request is refused, not accepted (§1.2).
 #[rustfmt::skip]
@@ -1041,7 +1170,7 @@ fn user_unchanged_from(env: &Env, c: &mut Checker, from: usize) -> Step<()> {
     let first_diff = (from..u.len()).find(|&i| u[i] != env.u0[i]);
     c.ensure(first_diff.is_none(), || {
         let i = first_diff.unwrap_or(0);
-        format!("user buffer changed at offset {i:#x} ({:#04x} -> {:#04x}); nothing may be written there", env.u0[i], u[i])
+        format!("user buffer byte at offset {i:#x} is {:#04x}, expected {:#04x} (unchanged: nothing may be written there)", u[i], env.u0[i])
     })
 }
 
@@ -1249,8 +1378,8 @@ pub fn cases() -> Vec<harness::Case> {
 }
 
 impl Env {
-    /// One `given`: a reset or a storage key set before the call.
-    fn set_up(&self, g: Given, c: &mut Checker) -> Step<()> {
+    /// One `given`: a reset, a storage key, registers or DAT tables set before the call.
+    fn set_up(&mut self, g: Given, c: &mut Checker) -> Step<()> {
         match g {
             Given::InitialReset => {
                 c.setup(
@@ -1335,6 +1464,9 @@ impl Env {
                     s390_set_skeys(self.vm.k, self.vm.fd, &s),
                 )?;
             }
+            Given::DatTables => dat::write_tables(self, c)?,
+            Given::DatRegs { acr0, acr1 } => dat::set_regs(self, c, acr0, acr1)?,
+            Given::Psw(mask) => dat::load_psw(self, c, mask)?,
         }
         Ok(())
     }

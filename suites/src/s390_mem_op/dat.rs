@@ -1,0 +1,364 @@
+//! The DAT-on fixture of the `dat::` and `ar::mode_*` rows: guest DAT tables built in guest
+//! memory, the control and access registers that designate them, and a DAT-on PSW loaded into
+//! the SIE block (KVM_RUN of a disabled wait), plus the checks those rows make.
+//!
+//! Translation tables (guest absolute = real: prefix 0 and every table above 8 KiB), each
+//! entry big-endian as the guest has it (gaccess.c `guest_translate`, arch/s390/include/asm/
+//! dat-bits.h [V 6.12, 7.2]):
+//!
+//! | space (register) | ASCE | maps |
+//! |---|---|---|
+//! | primary (CR1) | segment table at 0x80000, length 0 (512 segments, 512 MiB) | segment 0 → page table 0x81000: 0x60000 → 0x72000, 0x61000 → 0x70000, 0x62000 invalid, 0x63000 → 0x71000 DAT-protected, 0x65000 → 0x75000, 0x66000 → 0x76000 DAT-protected, 0x67000 an entry with the zero bit; segment 1 and up invalid |
+//! | secondary (CR7) | region-third table at 0x82000, length 0 (512 regions, 1 TiB) | region 0 → segment table 0x83000 → page table 0x84000: 0x60000 → 0x73000; region 1 and up invalid |
+//! | home (CR13) | segment table at 0x85000 | segment 0 → page table 0x86000: 0x60000 → 0x74000 |
+//!
+//! CR2 (the access-list designation of ALETs with P = 0) points at 0x87000, whose ALD (at
+//! +16) is 0: an access list of length 0, so any ALEN >= 8 is outside it.
+//! Every virtual address that is mapped lies inside the 1 MiB slot as a real address too, so
+//! a kernel that ignores DAT moves other bytes than the mapping does (or answers 5).
+
+use super::*;
+use fixtures::raw::s390_cpu::*;
+
+pub const PRIMARY_ST: u64 = 0x8_0000;
+const PRIMARY_PT: u64 = 0x8_1000;
+const SECONDARY_R3T: u64 = 0x8_2000;
+const SECONDARY_ST: u64 = 0x8_3000;
+const SECONDARY_PT: u64 = 0x8_4000;
+const HOME_ST: u64 = 0x8_5000;
+const HOME_PT: u64 = 0x8_6000;
+pub const ACCESS_LIST_DESIGNATION: u64 = 0x8_7000;
+const TABLES_END: u64 = 0x8_8000;
+
+/// Virtual pages of the primary space.
+pub const V_A: u64 = 0x6_0000;
+pub const V_B: u64 = 0x6_1000;
+pub const V_INVALID: u64 = 0x6_2000;
+pub const V_PROTECTED: u64 = 0x6_3000;
+pub const V_C: u64 = 0x6_5000;
+pub const V_C_PROTECTED: u64 = 0x6_6000;
+/// A page-table entry with the zero bit (52) set: translation specification.
+pub const V_Z_BIT: u64 = 0x6_7000;
+/// Their real frames.
+pub const R_A: u64 = 0x7_2000;
+pub const R_B: u64 = 0x7_0000;
+pub const R_PROTECTED: u64 = 0x7_1000;
+pub const R_C: u64 = 0x7_5000;
+pub const R_SECONDARY_A: u64 = 0x7_3000;
+pub const R_HOME_A: u64 = 0x7_4000;
+/// Segment 1: an invalid segment-table entry.
+pub const V_SEGMENT_INVALID: u64 = 0x10_0000;
+/// Segment index 512: beyond the segment table's length (0: 512 entries).
+pub const V_BEYOND_SEGMENT_TABLE: u64 = 0x2000_0000;
+/// Region-third index 1: not translatable with a segment-table ASCE (ASCE type); in the
+/// secondary space an invalid region-third entry.
+pub const V_REGION_1: u64 = 0x8000_0000;
+/// Region-third index 512: beyond the region-third table's length (secondary space).
+pub const V_BEYOND_REGION_THIRD_TABLE: u64 = 1 << 40;
+
+/// ASCEs: origin | designation type (bits 60-61) | table length (62-63).
+pub const PRIMARY_ASCE: u64 = PRIMARY_ST;
+pub const SECONDARY_ASCE: u64 = SECONDARY_R3T | 1 << 2;
+pub const HOME_ASCE: u64 = HOME_ST;
+
+const INVALID_REGION3: u64 = 1 << 5 | 1 << 2;
+const INVALID_SEGMENT: u64 = 1 << 5;
+const INVALID_PAGE: u64 = 1 << 10;
+const PAGE_PROTECTED: u64 = 1 << 9;
+const PAGE_Z: u64 = 1 << 11;
+
+/// PSWs (without the wait bit the fixture adds): DAT on, 64-bit addressing, and the
+/// address-space control.
+pub const PSW_PRIMARY: u64 = PSW_MASK_DAT | PSW_MASK_EA | PSW_MASK_BA;
+pub const PSW_AR: u64 = PSW_PRIMARY | PSW_ASC_ACCREG << PSW_MASK_ASC_SHIFT;
+pub const PSW_SECONDARY: u64 = PSW_PRIMARY | PSW_ASC_SECONDARY << PSW_MASK_ASC_SHIFT;
+pub const PSW_HOME: u64 = PSW_PRIMARY | PSW_ASC_HOME << PSW_MASK_ASC_SHIFT;
+
+/// The TEID's ASCE identifier (bits 62-63): the PSW's address-space control.
+pub const AS_PRIMARY: u64 = 0;
+pub const AS_AR: u64 = 1;
+pub const AS_SECONDARY: u64 = 2;
+pub const AS_HOME: u64 = 3;
+/// TEID bit 61: DAT protection.
+pub const TEID_B61: u64 = 1 << 2;
+
+/// Every table entry the fixture writes: (guest absolute address, big-endian entry).
+fn entries() -> Vec<(u64, u64)> {
+    let mut e = Vec::new();
+    let table = |e: &mut Vec<(u64, u64)>, at: u64, n: u64, fill: u64| {
+        e.extend((0..n).map(|i| (at + 8 * i, fill)));
+    };
+    table(&mut e, PRIMARY_ST, 512, INVALID_SEGMENT);
+    table(&mut e, PRIMARY_PT, 256, INVALID_PAGE);
+    table(&mut e, SECONDARY_R3T, 512, INVALID_REGION3);
+    table(&mut e, SECONDARY_ST, 512, INVALID_SEGMENT);
+    table(&mut e, SECONDARY_PT, 256, INVALID_PAGE);
+    table(&mut e, HOME_ST, 512, INVALID_SEGMENT);
+    table(&mut e, HOME_PT, 256, INVALID_PAGE);
+    // The access-list designation: all zero (access list of length 0).
+    table(&mut e, ACCESS_LIST_DESIGNATION, 8, 0);
+    let page = |pt: u64, va: u64| pt + ((va >> 12) & 0xff) * 8;
+    e.extend([
+        (PRIMARY_ST, PRIMARY_PT),
+        (page(PRIMARY_PT, V_A), R_A),
+        (page(PRIMARY_PT, V_B), R_B),
+        (page(PRIMARY_PT, V_PROTECTED), R_PROTECTED | PAGE_PROTECTED),
+        (page(PRIMARY_PT, V_C), R_C),
+        (
+            page(PRIMARY_PT, V_C_PROTECTED),
+            (R_C + 0x1000) | PAGE_PROTECTED,
+        ),
+        (page(PRIMARY_PT, V_Z_BIT), R_C | PAGE_Z),
+        // Region-third entry 0: segment-table origin | table type 1 (bits 60-61), offset and
+        // length 0.
+        (SECONDARY_R3T, SECONDARY_ST | 1 << 2),
+        (SECONDARY_ST, SECONDARY_PT),
+        (page(SECONDARY_PT, V_A), R_SECONDARY_A),
+        (HOME_ST, HOME_PT),
+        (page(HOME_PT, V_A), R_HOME_A),
+    ]);
+    e
+}
+
+/// Writes the tables into guest memory (the host mapping behind slot 0), then reads the whole
+/// table area back through the VM fd (ABSOLUTE_READ) and compares.
+pub fn write_tables(env: &mut Env, c: &mut Checker) -> Step<()> {
+    let mem = env.mem.as_mut_slice();
+    for (at, v) in entries() {
+        mem[at as usize..at as usize + 8].copy_from_slice(&v.to_be_bytes());
+    }
+    let len = (TABLES_END - PRIMARY_ST) as usize;
+    let back = GuestMemory::new(len).map_err(fixture_error)?;
+    let r = KvmS390MemOp {
+        gaddr: PRIMARY_ST,
+        flags: 0,
+        size: len as u32,
+        op: ABS_READ,
+        buf: back.addr(),
+        reserved: [0; 32],
+    };
+    c.setup(
+        "KVM_S390_MEM_OP ABSOLUTE_READ of the DAT tables just written",
+        &r,
+        env.mem_op(On::Vm, &r),
+    )?;
+    let want = &env.mem.as_slice()[PRIMARY_ST as usize..TABLES_END as usize];
+    if back.as_slice() != want {
+        let i = back
+            .as_slice()
+            .iter()
+            .zip(want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        return Err(fixture_error(format!(
+            "the DAT tables do not read back through the VM fd: absolute {:#x} is {:#04x}, written {:#04x}",
+            PRIMARY_ST + i as u64,
+            back.as_slice()[i],
+            want[i]
+        )));
+    }
+    Ok(())
+}
+
+/// KVM_SET_SREGS with the ASCEs and ALETs, verified with KVM_GET_SREGS.
+pub fn set_regs(env: &mut Env, c: &mut Checker, acr0: u32, acr1: u32) -> Step<()> {
+    let mut s = KvmSregs::default();
+    s.crs[1] = PRIMARY_ASCE;
+    s.crs[2] = ACCESS_LIST_DESIGNATION;
+    s.crs[7] = SECONDARY_ASCE;
+    s.crs[13] = HOME_ASCE;
+    s.acrs[0] = acr0;
+    s.acrs[1] = acr1;
+    let what = format!(
+        "struct kvm_sregs {{ acrs: [{acr0:#x}, {acr1:#x}, 0, ...], crs: CR1 {PRIMARY_ASCE:#x}, CR2 {ACCESS_LIST_DESIGNATION:#x}, CR7 {SECONDARY_ASCE:#x}, CR13 {HOME_ASCE:#x}, others 0 }}"
+    );
+    c.setup(
+        "KVM_SET_SREGS on the vcpu (ASCEs, ALETs)",
+        &what,
+        fixtures::raw::ioctl::set_sregs(env.vm.k, env.vcpu.fd, &s),
+    )?;
+    let mut back = KvmSregs::default();
+    c.setup(
+        "KVM_GET_SREGS on the vcpu",
+        &"vcpu 0",
+        get_sregs(env.vm.k, env.vcpu.fd, &mut back),
+    )?;
+    if back != s {
+        return Err(fixture_error(format!(
+            "KVM_GET_SREGS reads back {back:x?}, not what KVM_SET_SREGS wrote ({s:x?})"
+        )));
+    }
+    Ok(())
+}
+
+/// KVM_S390_SET_INITIAL_PSW (mask | wait) and KVM_RUN: the vcpu must come back with the
+/// disabled-wait interception and the PSW as set.
+pub fn load_psw(env: &mut Env, c: &mut Checker, mask: u64) -> Step<()> {
+    let psw = KvmS390Psw {
+        mask: mask | PSW_MASK_WAIT,
+        addr: 0,
+    };
+    c.setup(
+        &format!("KVM_S390_SET_INITIAL_PSW mask {:#018x}", psw.mask),
+        &format!("struct kvm_s390_psw {{ mask: {:#x}, addr: 0 }}", psw.mask),
+        s390_set_initial_psw(env.vm.k, env.vcpu.fd, &psw),
+    )?;
+    let area = RunArea::of_vcpu(env.vm.k, env.vm.sys_fd(), env.vcpu.fd).map_err(fixture_error)?;
+    c.setup(
+        "KVM_RUN of the disabled-wait PSW",
+        &format!("PSW {:#x}", psw.mask),
+        run(env.vm.k, env.vcpu.fd),
+    )?;
+    let (exit, icpt, got) = (
+        area.u32_at(RUN_EXIT_REASON),
+        area.u8_at(RUN_SIEIC_ICPTCODE),
+        area.u64_at(RUN_PSW_MASK),
+    );
+    if exit != KVM_EXIT_S390_SIEIC || icpt != ICPT_WAIT || got != psw.mask {
+        return Err(fixture_error(format!(
+            "KVM_RUN of a disabled-wait PSW came back with exit_reason {exit}, icptcode {icpt:#x}, \
+             PSW mask {got:#x}; expected exit_reason {KVM_EXIT_S390_SIEIC} (S390_SIEIC), icptcode \
+             {ICPT_WAIT:#x} (wait state), mask {:#x}",
+            psw.mask
+        )));
+    }
+    Ok(())
+}
+
+/// Guest memory and the user buffer are as they were just before the call.
+pub fn nothing_moved(env: &Env, c: &mut Checker) -> Step<()> {
+    guest_as_before_except(env, c, &[])?;
+    user_unchanged_from(env, c, 0)
+}
+
+/// Only `written` (absolute address, bytes) differ from guest memory before the call.
+fn guest_as_before_except(env: &Env, c: &mut Checker, written: &[(u64, Vec<u8>)]) -> Step<()> {
+    let mut want = env.m0.clone();
+    for (at, data) in written {
+        want[*at as usize..*at as usize + data.len()].copy_from_slice(data);
+    }
+    let mem = env.mem.as_slice();
+    let first = mem.iter().zip(&want).position(|(a, b)| a != b);
+    c.ensure(first.is_none(), || {
+        let i = first.unwrap_or(0);
+        format!(
+            "guest absolute {i:#x} is {:#04x}, expected {:#04x} ({})",
+            mem[i],
+            want[i],
+            if written.is_empty() {
+                "no data may move".to_string()
+            } else {
+                format!(
+                    "only the mapped real frames may change: {}",
+                    written
+                        .iter()
+                        .map(|(a, d)| format!("[{a:#x}, {:#x})", a + d.len() as u64))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        )
+    })
+}
+
+/// A read through DAT: the user buffer holds the bytes of the real `pieces` (absolute address,
+/// length) in order, nothing else changed.
+pub fn read_moved(
+    pieces: &'static [(u64, usize)],
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
+        let want: Vec<u8> = pieces
+            .iter()
+            .flat_map(|&(at, n)| env.m0[at as usize..at as usize + n].to_vec())
+            .collect();
+        let got = &env.ubuf.as_slice()[..want.len()];
+        c.ensure(got == want.as_slice(), || {
+            let i = got.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(0);
+            format!(
+                "user buffer byte {i} is {:#04x}, expected {:#04x}: what the mapped real frames {pieces:x?} hold there (a kernel that ignores DAT reads the virtual address as real)",
+                got[i], want[i]
+            )
+        })?;
+        user_unchanged_from(env, c, want.len())?;
+        guest_as_before_except(env, c, &[])
+    }
+}
+
+/// A write through DAT: the real `pieces` hold the user bytes in order (also as the VM fd's
+/// ABSOLUTE_READ reads them), nothing else changed.
+pub fn write_moved(
+    pieces: &'static [(u64, usize)],
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
+        let mut off = 0;
+        let mut written = Vec::new();
+        for &(at, n) in pieces {
+            written.push((at, env.u0[off..off + n].to_vec()));
+            off += n;
+        }
+        guest_as_before_except(env, c, &written)?;
+        for (at, data) in &written {
+            let back = GuestMemory::new(data.len()).map_err(fixture_error)?;
+            let r = KvmS390MemOp {
+                gaddr: *at,
+                flags: 0,
+                size: data.len() as u32,
+                op: ABS_READ,
+                buf: back.addr(),
+                reserved: [0; 32],
+            };
+            c.call(
+                "KVM_S390_MEM_OP ABSOLUTE_READ of the mapped real frame",
+                &r,
+                OK,
+                env.mem_op(On::Vm, &r),
+            )?;
+            c.ensure(back.as_slice() == data.as_slice(), || {
+                format!("ABSOLUTE_READ of [{at:#x}, {:#x}) returned {:02x?}, expected the bytes the logical write sent", at + data.len() as u64, &back.as_slice()[..data.len().min(16)])
+            })?;
+        }
+        user_unchanged_from(env, c, 0)
+    }
+}
+
+/// Exactly one PROGRAM_INT pending, with this code, TEID and exc_access_id.
+pub fn pending(
+    code: i64,
+    teid: u64,
+    access_id: u8,
+) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
+    move |env, c| {
+        let (n, buf) = get_irq_state(env, c)?;
+        c.ensure(n == 72, || {
+            format!("KVM_S390_GET_IRQ_STATE returned {n} bytes; expected 72 (one pending PROGRAM_INT with code {code:#x})")
+        })?;
+        let irq = KvmS390Irq::from_bytes(&buf.as_slice()[..72]);
+        c.ensure(irq.type_ == KVM_S390_PROGRAM_INT, || {
+            format!(
+                "pending interrupt type {:#x}; expected KVM_S390_PROGRAM_INT",
+                irq.type_
+            )
+        })?;
+        let pgm = irq.pgm();
+        c.ensure(i64::from(pgm.code) == code, || {
+            format!(
+                "pending PROGRAM_INT code {:#x}; expected {code:#x} (the code the ioctl returned)",
+                pgm.code
+            )
+        })?;
+        c.ensure(pgm.trans_exc_code == teid, || {
+            format!(
+                "the pending PROGRAM_INT's TEID is {:#x}; expected {teid:#x} (page address bits 0-51, fetch/store bits 52-53, \
+                 protection bits 56/60/61, ASCE identifier bits 62-63 = the PSW's address-space control)",
+                pgm.trans_exc_code
+            )
+        })?;
+        c.ensure(pgm.exc_access_id == access_id, || {
+            format!(
+                "the pending PROGRAM_INT's exc_access_id is {}; expected {access_id}",
+                pgm.exc_access_id
+            )
+        })?;
+        nothing_moved(env, c)
+    }
+}
