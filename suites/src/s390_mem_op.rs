@@ -1414,8 +1414,8 @@ impl Env {
                 )?;
                 if back != Ok(gbea) {
                     return Err(c.setup_failed(
-                        "the breaking-event address did not read back",
-                        vec![format!("wrote {gbea:#x}, read {back:#x?}")],
+                        format!("KVM_GET_ONE_REG KVM_REG_S390_GBEA after setting it: expected {gbea:#x}, got {back:#x?}"),
+                        vec!["the breaking-event address did not read back as set".into()],
                     ));
                 }
             }
@@ -1425,8 +1425,8 @@ impl Env {
                         .map_err(|e| c.setup_failed("the diag 0x501 guest did not run", vec![e]))?;
                 if !stop.is_the_diag() {
                     return Err(c.setup_failed(
-                        "the diag 0x501 guest did not stop at its diagnose",
-                        vec![format!("KVM_RUN came back with {stop}")],
+                        format!("KVM_RUN of the diag 0x501 guest: expected its diagnose intercepted (exit 13, icptcode 4, ipa 0x8300, ipb 0x05010000, PSW 0x1004), got {stop}"),
+                        vec!["the guest did not run as set up".into()],
                     ));
                 }
                 c.note(format!(
