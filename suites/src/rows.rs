@@ -210,14 +210,18 @@ fn known_warnings(
             .then(|| KNOWN_KERNEL_WARNINGS.iter().find(|w| text.contains(w.site)))
             .flatten()
     };
-    let own_pid = format!(" PID: {} ", std::process::id());
+    // The WARNING line names the process: "WARNING: CPU: 1 PID: 862 at ..." (6.12) or
+    // "WARNING: ... at site, CPU#1: comm/862" (7.2).
+    let pid = std::process::id();
+    let (old_form, new_form) = (format!(" PID: {pid} "), format!("/{pid}"));
+    let own = |text: &str| text.contains(&old_form) || text.trim_end().ends_with(&new_form);
     let mut seen = Vec::new();
     for (i, r) in kernel.iter().enumerate() {
         if harness::kmsg::problem(&r.text).is_none() {
             continue;
         }
         if let Some(w) = known(&r.text) {
-            seen.push((w, r.text.contains(&own_pid), r.line()));
+            seen.push((w, own(&r.text), r.line()));
         } else if !(r.text.starts_with("------------[ cut here ]")
             && kernel.get(i + 1).is_some_and(|n| known(&n.text).is_some()))
         {
@@ -862,6 +866,15 @@ mod tests {
             ]
         };
         let own = std::process::id();
+        // 7.2's form names the process at the end of the line.
+        let warn_7_2 = |pid: u32| {
+            vec![
+                record(1, "------------[ cut here ]------------"),
+                record(2, &format!("WARNING: arch/s390/kvm/pci.c:640 at kvm_s390_pci_clear_list+0x98/0xa0 [kvm], CPU#1: kvm-conformance/{pid}")),
+            ]
+        };
+        assert!(known_warnings(&warn_7_2(own)).unwrap()[0].1);
+        assert!(!known_warnings(&warn_7_2(own + 1)).unwrap()[0].1);
         let k = known_warnings(&warn(own)).unwrap();
         assert_eq!(k.len(), 1);
         assert!(

@@ -1296,20 +1296,33 @@ fn get_irq_state(env: &Env, c: &mut Checker) -> Step<(i64, GuestMemory)> {
     Ok((r.unwrap_or(0), buf))
 }
 
+/// The one pending interrupt, which must be a PROGRAM_INT with this code (GET_IRQ_STATE: 72
+/// bytes, its type, its code); its program-interruption fields for further checks.
+pub fn the_pending_pgm(env: &Env, c: &mut Checker, code: i64) -> Step<KvmS390PgmInfo> {
+    let (n, buf) = get_irq_state(env, c)?;
+    c.ensure(n == 72, || {
+        format!("KVM_S390_GET_IRQ_STATE returned {n} bytes; expected 72 (one pending PROGRAM_INT with code {code:#x})")
+    })?;
+    let irq = KvmS390Irq::from_bytes(&buf.as_slice()[..72]);
+    c.ensure(irq.type_ == KVM_S390_PROGRAM_INT, || {
+        format!(
+            "pending interrupt type {:#x}; expected KVM_S390_PROGRAM_INT {KVM_S390_PROGRAM_INT:#x}",
+            irq.type_
+        )
+    })?;
+    let pgm = irq.pgm();
+    c.ensure(i64::from(pgm.code) == code, || {
+        format!(
+            "pending PROGRAM_INT has code {:#x}; expected {code:#x} (the code the ioctl returned)",
+            pgm.code
+        )
+    })?;
+    Ok(pgm)
+}
+
 /// Exactly one interrupt is pending: a PROGRAM_INT with this code.
 fn pending_pgm(code: u16) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
-    move |env, c| {
-        let (n, buf) = get_irq_state(env, c)?;
-        c.ensure(n == 72, || {
-            format!("KVM_S390_GET_IRQ_STATE returned {n} bytes; expected 72 (one pending PROGRAM_INT with code {code})")
-        })?;
-        let irq = KvmS390Irq::from_bytes(&buf.as_slice()[..72]);
-        c.ensure(irq.type_ == KVM_S390_PROGRAM_INT, || {
-            format!("pending interrupt type {:#x}; expected KVM_S390_PROGRAM_INT {KVM_S390_PROGRAM_INT:#x}", irq.type_)
-        })?;
-        let got = irq.pgm().code;
-        c.ensure(got == code, || format!("pending PROGRAM_INT has code {got:#x}; expected {code:#x} (the code the ioctl returned)"))
-    }
+    move |env, c| the_pending_pgm(env, c, i64::from(code)).map(drop)
 }
 
 /// TEID bits (gaccess.c `union teid`, bit 0 the most significant): fetch/store indication in

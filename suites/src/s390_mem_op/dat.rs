@@ -328,24 +328,7 @@ pub fn pending(
     access_id: u8,
 ) -> impl Fn(&Env, &mut Checker) -> Step<()> + Send + Sync {
     move |env, c| {
-        let (n, buf) = get_irq_state(env, c)?;
-        c.ensure(n == 72, || {
-            format!("KVM_S390_GET_IRQ_STATE returned {n} bytes; expected 72 (one pending PROGRAM_INT with code {code:#x})")
-        })?;
-        let irq = KvmS390Irq::from_bytes(&buf.as_slice()[..72]);
-        c.ensure(irq.type_ == KVM_S390_PROGRAM_INT, || {
-            format!(
-                "pending interrupt type {:#x}; expected KVM_S390_PROGRAM_INT",
-                irq.type_
-            )
-        })?;
-        let pgm = irq.pgm();
-        c.ensure(i64::from(pgm.code) == code, || {
-            format!(
-                "pending PROGRAM_INT code {:#x}; expected {code:#x} (the code the ioctl returned)",
-                pgm.code
-            )
-        })?;
+        let pgm = the_pending_pgm(env, c, code)?;
         c.ensure(pgm.trans_exc_code == teid, || {
             format!(
                 "the pending PROGRAM_INT's TEID is {:#x}; expected {teid:#x} (page address bits 0-51, fetch/store bits 52-53, \
