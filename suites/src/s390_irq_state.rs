@@ -426,6 +426,10 @@ pub fn rows() -> Vec<Row> {
         let (set_order, kernel_order) = (ten_in_set_order.to_vec(), ten_in_kernel_order.to_vec());
         rows.push(Row::check(format!("reset::{name}_clears_pending"), move |env, c| reset_clears(env, c, request, &kernel_order)).needs(&needs).given(&[Given::Set(set_order)]));
     }
+    // ---- migration: what GET_IRQ_STATE saves, SET_IRQ_STATE restores on a new VM's vcpu
+    // (QEMU's path: GET on the source, SET on the destination; api.txt 4.94/4.95) ----
+    let kernel_order = ten_in_kernel_order.to_vec();
+    rows.push(Row::check("migration::saved_state_restores_on_a_new_vm", move |env, c| migrates(env, c, &kernel_order)).needs(std::slice::from_ref(&irq_state)).given(&[Given::Set(ten_in_set_order.to_vec())]));
     // ---- not s390: the capability reads 0 and the vcpu ioctls are refused (EINVAL, §1.2) ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = vec![Need::Arch("x86_64")];
@@ -477,6 +481,25 @@ fn reset_clears(env: &Env, c: &mut Checker, request: u64, before: &[KvmS390Irq])
         r,
     )?;
     pending_exactly(env, c, &[cpu_timer()])
+}
+
+/// Then: the pending interrupts, saved with GET_IRQ_STATE, are restored with SET_IRQ_STATE on
+/// the vcpu of a new VM (with the same vcpu ids, for the emergency signals' sources), which then
+/// lists exactly the same, in the same order. The nearest wrong kernel: one whose GET output
+/// SET does not take back whole (a lost payload, a refused entry).
+fn migrates(env: &Env, c: &mut Checker, pending: &[KvmS390Irq]) -> Step<()> {
+    pending_exactly(env, c, pending)?;
+    let (_, r, out) = env.get(MAX);
+    let saved = model::from_buffer(&out, listed(r, pending.len()));
+    let destination = Env::new(&env.host, &VCPUS)?;
+    let (st, r) = destination.set(&saved);
+    c.call(
+        &format!("{SET} on vcpu 0 of a new VM with what GET_IRQ_STATE saved"),
+        &st,
+        OK,
+        r,
+    )?;
+    pending_exactly(&destination, c, pending)
 }
 
 /// How many entries a GET result says it wrote (`expected` when it failed).
