@@ -167,7 +167,8 @@ pub struct KnownWarning {
 }
 
 /// Found by `set_user_memory_region::ucontrol::create_vm_without_capability` on Debian 6.12.107
-/// (emulated machine), read in 6.1.176, 6.12.117 and 7.2.13: kvm_create_vm's error path calls
+/// and 7.2.13 (emulated machine; 6.1.176 logged no such WARN in two full runs): kvm_create_vm's
+/// error path calls
 /// kvm_arch_free_vm, which with CONFIG_VFIO_PCI_ZDEV_KVM checks that the VM's zPCI device list is
 /// empty (kvm_s390_pci_clear_list, WARN_ON_ONCE); a KVM_CREATE_VM that kvm_arch_init_vm refuses
 /// before kvm_s390_pci_init_list (an unknown type: EINVAL) leaves that list zeroed, never
@@ -199,8 +200,8 @@ fn zpci_kvm_built() -> (bool, String) {
 }
 
 /// The known warnings among the case's problem lines: for each `WARNING:` line of a known site
-/// (with the `cut here` line before it), the warning and whether this process hit it (the
-/// line's `PID: N`). None if any problem line is not part of a known warning.
+/// (with the `cut here` line before it), the warning and whether this process hit it (the pid
+/// the line names). None if any problem line is not part of a known warning.
 fn known_warnings(
     records: &[harness::kmsg::Record],
 ) -> Option<Vec<(&'static KnownWarning, bool, String)>> {
