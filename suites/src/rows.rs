@@ -199,6 +199,41 @@ fn zpci_kvm_built() -> (bool, String) {
     }
 }
 
+/// The known warning a kernel `WARNING:` line is, if any.
+fn known_warning(text: &str) -> Option<&'static KnownWarning> {
+    text.starts_with("WARNING: ")
+        .then(|| KNOWN_KERNEL_WARNINGS.iter().find(|w| text.contains(w.site)))
+        .flatten()
+}
+
+/// The kernel's `WARNING:` lines in a case's log window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WarningsLogged {
+    None,
+    /// Only known warnings' (each has its own outcome or note).
+    OnlyKnown,
+    /// At least one that is not a known warning.
+    Unknown,
+}
+
+/// Which `WARNING:` lines the kernel logged in the window. A W taint that appears during a
+/// case is the case's only with `Unknown`: a known warning has its own outcome, and a WARN of
+/// a case running at the same time can set W inside this window although its WARNING line
+/// came before it (the taint is set at the end of the report).
+pub(crate) fn warnings_logged(records: &[harness::kmsg::Record]) -> WarningsLogged {
+    let mut lines = records
+        .iter()
+        .filter(|r| r.from_kernel() && r.text.starts_with("WARNING: "))
+        .peekable();
+    if lines.peek().is_none() {
+        WarningsLogged::None
+    } else if lines.all(|r| known_warning(&r.text).is_some()) {
+        WarningsLogged::OnlyKnown
+    } else {
+        WarningsLogged::Unknown
+    }
+}
+
 /// The known warnings among the case's problem lines: for each `WARNING:` line of a known site
 /// (with the `cut here` line before it), the warning and whether this process hit it (the pid
 /// the line names). None if any problem line is not part of a known warning.
@@ -206,11 +241,6 @@ fn known_warnings(
     records: &[harness::kmsg::Record],
 ) -> Option<Vec<(&'static KnownWarning, bool, String)>> {
     let kernel: Vec<&harness::kmsg::Record> = records.iter().filter(|r| r.from_kernel()).collect();
-    let known = |text: &str| {
-        text.starts_with("WARNING: ")
-            .then(|| KNOWN_KERNEL_WARNINGS.iter().find(|w| text.contains(w.site)))
-            .flatten()
-    };
     // The WARNING line names the process: "WARNING: CPU: 1 PID: 862 at ..." (6.12) or
     // "WARNING: ... at site, CPU#1: comm/862" (7.2).
     let pid = std::process::id();
@@ -221,10 +251,12 @@ fn known_warnings(
         if harness::kmsg::problem(&r.text).is_none() {
             continue;
         }
-        if let Some(w) = known(&r.text) {
+        if let Some(w) = known_warning(&r.text) {
             seen.push((w, own(&r.text), r.line()));
         } else if !(r.text.starts_with("------------[ cut here ]")
-            && kernel.get(i + 1).is_some_and(|n| known(&n.text).is_some()))
+            && kernel
+                .get(i + 1)
+                .is_some_and(|n| known_warning(&n.text).is_some()))
         {
             return None;
         }
@@ -236,15 +268,13 @@ fn known_warnings(
 /// (every errno may still have been right), naming the line. A known kernel warning
 /// (`KNOWN_KERNEL_WARNINGS`) is not a failure: hit by this process where the host fact says the
 /// kernel has that code, the case is a known kernel bug; hit by another process (a case running
-/// at the same time), a note. The bool: only known warnings were logged (so a W taint is theirs).
-fn with_kernel_log(report: CaseReport, records: Vec<harness::kmsg::Record>) -> (CaseReport, bool) {
+/// at the same time), a note.
+fn with_kernel_log(report: CaseReport, records: &[harness::kmsg::Record]) -> CaseReport {
     if records.is_empty() {
-        return (report, false);
+        return report;
     }
-    let known = known_warnings(&records).filter(|k| !k.is_empty());
-    let only_known = known.is_some();
-    let report = with_kernel_log_lines(report, &records, known);
-    (report, only_known)
+    let known = known_warnings(records).filter(|k| !k.is_empty());
+    with_kernel_log_lines(report, records, known)
 }
 
 fn with_kernel_log_lines(
@@ -883,8 +913,8 @@ mod tests {
             "{k:?}",
             k = k.iter().map(|x| &x.2).collect::<Vec<_>>()
         );
-        let (r, only_known) = with_kernel_log(CaseReport::pass("ok"), warn(own));
-        assert!(only_known);
+        assert_eq!(warnings_logged(&warn(own)), WarningsLogged::OnlyKnown);
+        let r = with_kernel_log(CaseReport::pass("ok"), &warn(own));
         let (here, _) = zpci_kvm_built();
         let want = if here {
             harness::Status::KnownBug
@@ -892,8 +922,7 @@ mod tests {
             harness::Status::Fail
         };
         assert_eq!(r.status, want, "{r:?}");
-        let (r, only_known) = with_kernel_log(CaseReport::pass("ok"), warn(own + 1));
-        assert!(only_known);
+        let r = with_kernel_log(CaseReport::pass("ok"), &warn(own + 1));
         assert_eq!(r.status, harness::Status::Pass, "{r:?}");
         assert!(
             r.notes.iter().any(|n| n.contains("of another process")),
@@ -901,24 +930,23 @@ mod tests {
         );
         let mut mixed = warn(own + 1);
         mixed.push(record(4, "BUG: unable to handle page fault"));
-        let (r, only_known) = with_kernel_log(CaseReport::pass("ok"), mixed);
-        assert!(!only_known);
+        assert_eq!(warnings_logged(&mixed), WarningsLogged::OnlyKnown);
+        let r = with_kernel_log(CaseReport::pass("ok"), &mixed);
         assert_eq!(r.status, harness::Status::Fail, "{r:?}");
     }
 
     #[test]
     fn a_warn_in_the_kernel_log_fails_a_passing_case_and_names_the_line() {
-        let r = with_kernel_log(
-            CaseReport::pass("3 checks passed"),
-            vec![
-                record(1, "kvm-s390: failed to commit memory region"),
-                record(
-                    2,
-                    "WARNING: CPU: 0 PID: 7 at arch/s390/kvm/kvm-s390.c:1 x+0x0/0x0",
-                ),
-            ],
-        )
-        .0;
+        let window = vec![
+            record(1, "kvm-s390: failed to commit memory region"),
+            record(
+                2,
+                "WARNING: CPU: 0 PID: 7 at arch/s390/kvm/kvm-s390.c:1 x+0x0/0x0",
+            ),
+        ];
+        assert_eq!(warnings_logged(&window), WarningsLogged::Unknown);
+        assert_eq!(warnings_logged(&window[..1]), WarningsLogged::None);
+        let r = with_kernel_log(CaseReport::pass("3 checks passed"), &window);
         assert_eq!(r.status, harness::Status::Fail);
         assert_eq!(
             r.summary,
@@ -932,7 +960,11 @@ mod tests {
             "WARNING: CPU: 0 PID: 7 at arch/s390/kvm/kvm-s390.c:1 x+0x0/0x0",
         );
         user.facility = 1;
-        let r = with_kernel_log(CaseReport::pass("ok"), vec![user]).0;
+        assert_eq!(
+            warnings_logged(std::slice::from_ref(&user)),
+            WarningsLogged::None
+        );
+        let r = with_kernel_log(CaseReport::pass("ok"), &[user]);
         assert_eq!(
             (r.status, r.kernel_lines().len()),
             (harness::Status::Pass, 1)
@@ -944,13 +976,13 @@ mod tests {
         let records: Vec<_> = (0..KERNEL_LOG_MAX_LINES as u64 + 5)
             .map(|i| record(i, "kvm-s390: failed to commit memory region"))
             .collect();
-        let r = with_kernel_log(CaseReport::pass("ok"), records).0;
+        let r = with_kernel_log(CaseReport::pass("ok"), &records);
         assert_eq!(r.status, harness::Status::Pass);
         assert_eq!(r.kernel_lines().len(), KERNEL_LOG_MAX_LINES + 1);
         assert_eq!(r.kernel_lines().last().unwrap(), "... and 5 more lines");
         assert_eq!(
-            with_kernel_log(CaseReport::pass("ok"), vec![]),
-            (CaseReport::pass("ok"), false)
+            with_kernel_log(CaseReport::pass("ok"), &[]),
+            CaseReport::pass("ok")
         );
     }
 

@@ -341,28 +341,25 @@ pub fn case(suite: &str, def: CaseDef) -> harness::Case {
             let report = body(&host, ctx).unwrap_or_else(|r| r);
             let report = super::not_runnable::case_ended(report);
             let records = kernel_log.map(|mut cursor| cursor.read_new());
-            // A WARN this case causes prints its WARNING line inside the case's log window
-            // (synchronously, in the caller's context); the W taint is set only at the end of
-            // that report, so a warning of a case running at the same time can taint W inside
-            // this window while its WARNING line came before it.
-            let warned_here = records.as_ref().is_some_and(|r| {
-                r.iter()
-                    .any(|r| r.from_kernel() && r.text.starts_with("WARNING: "))
-            });
-            let (mut report, only_known_warnings) = match records {
+            let warnings = records
+                .as_deref()
+                .map_or(super::WarningsLogged::None, super::warnings_logged);
+            let mut report = match &records {
                 Some(records) => super::with_kernel_log(report, records),
-                None => (report, false),
+                None => report,
             };
             let taint_after = taint_before.and(fixtures::host::kernel_taint());
-            // The W taint of a known kernel warning logged during the case is that warning's;
-            // without a WARNING line in the window it is another process's warning.
+            // A new W taint is this case's only if it logged a WARNING that is not a known one.
             const TAINT_WARN: u64 = 1 << 9;
             let taint_after = match (taint_before, taint_after) {
-                (_, Some(a)) if only_known_warnings => Some(a & !TAINT_WARN),
-                (Some(b), Some(a)) if !warned_here && (a & !b) & TAINT_WARN != 0 => {
-                    report = report.with_note(
-                        "the kernel became tainted W during this case without a WARNING line in this case's kernel log: another process's warning (a case running at the same time)",
-                    );
+                (Some(b), Some(a))
+                    if warnings != super::WarningsLogged::Unknown && (a & !b) & TAINT_WARN != 0 =>
+                {
+                    if warnings == super::WarningsLogged::None {
+                        report = report.with_note(
+                            "the kernel became tainted W during this case without a WARNING line in this case's kernel log: another process's warning (a case running at the same time)",
+                        );
+                    }
                     Some(a & !TAINT_WARN)
                 }
                 (_, a) => a,
