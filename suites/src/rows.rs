@@ -199,6 +199,17 @@ fn zpci_kvm_built() -> (bool, String) {
     }
 }
 
+/// The note of every known-kernel-bug check: which kind of kernel this is, by which fact.
+fn known_bug_check_note(here: bool, fact: &str) -> String {
+    let not = if here { "" } else { "not " };
+    format!("known kernel bug check: this is {not}a kernel where it is known: {fact}")
+}
+
+/// The hint of a known kernel bug seen on a kernel where it is not known.
+fn known_bug_elsewhere_hint(bug: &str) -> String {
+    format!("hint: this is a documented kernel bug ({bug}), but this kernel is not one where it is known")
+}
+
 /// The known warning a kernel `WARNING:` line is, if any.
 fn known_warning(text: &str) -> Option<&'static KnownWarning> {
     text.starts_with("WARNING: ")
@@ -303,7 +314,7 @@ fn with_kernel_log_lines(
                 CaseReport::known_bug(w.bug, format!("the kernel logged: {line}"))
                     .with_details(report.details.clone())
                     .with_notes(report.notes.clone())
-                    .with_notes(vec![format!("known kernel bug check: this is a kernel where it is known: {fact}")])
+                    .with_notes(vec![known_bug_check_note(true, &fact)])
             }
             (true, true) => report.with_notes(vec![format!("also the known kernel bug: {line}")]),
             (true, false) => CaseReport::fail(format!(
@@ -311,7 +322,7 @@ fn with_kernel_log_lines(
             ))
             .with_details(vec![
                 format!("case result before the kernel log check: {:?}: {}", report.status, report.summary),
-                format!("hint: this is a documented kernel bug ({}), but this kernel is not one where it is known: {fact}", w.bug),
+                format!("{}: {fact}", known_bug_elsewhere_hint(w.bug)),
             ]),
         };
     }
@@ -635,15 +646,7 @@ impl Checker {
         what: impl FnOnce() -> String,
     ) -> Step<()> {
         self.checks += 1;
-        let where_known = if bug.here {
-            "a kernel where it is known"
-        } else {
-            "not a kernel where it is known"
-        };
-        self.notes.push(format!(
-            "known kernel bug check: this is {where_known}: {}",
-            bug.fact
-        ));
+        self.notes.push(known_bug_check_note(bug.here, &bug.fact));
         match (seen, bug.here) {
             (true, true) => {
                 self.bug_seen.get_or_insert_with(|| BugSeen {
@@ -653,10 +656,9 @@ impl Checker {
                 });
                 Ok(())
             }
-            (true, false) => Err(self.failure(CaseReport::fail(what()).with_details(vec![format!(
-                "hint: this is a documented kernel bug ({}), but this kernel is not one where it is known",
-                bug.bug
-            )]))),
+            (true, false) => Err(self.failure(
+                CaseReport::fail(what()).with_details(vec![known_bug_elsewhere_hint(bug.bug)]),
+            )),
             (false, true) => {
                 self.bug_not_seen.get_or_insert_with(|| bug.bug.to_string());
                 Ok(())
