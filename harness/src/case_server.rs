@@ -7,12 +7,14 @@
 //! SOCK_SEQPACKET socket on its stdin, one message per frame:
 //!
 //! ```text
-//! runner -> server   R<case id>          run this case
-//! server -> runner   P<pid>              the case process started (its pid = its group)
+//! runner -> server   R<case id>          run this case (taken by the waiting case process)
+//! server -> runner   P<pid>              the case process started (its pid = its group; sent
+//!                                        by that process)
 //!                    O<bytes>            what it wrote on stdout/stderr, in order
 //!                    X<c code|s signal>  it ended (not yet reaped: the group id stays valid
 //!                                        until the runner's next frame or the end)
-//!                    E<reason>           it could not be started
+//!                    E<reason>           it could not be started (from the server, or the
+//!                                        waiting case process for an unknown id)
 //! ```
 //!
 //! A dead server costs only the case it was running; the worker starts a new one.
@@ -89,6 +91,13 @@ fn send_frame(fd: &impl AsRawFd, frame: &Frame) -> nix::Result<()> {
 
 // ---- the server ----
 
+/// How a standby that ended without a case ended (its exit code).
+const STANDBY_SERVER_GONE: u8 = 1;
+const STANDBY_NOT_WIRED: u8 = 2;
+const STANDBY_WORKER_DONE: u8 = 10;
+const STANDBY_REFUSED: u8 = 11;
+const STANDBY_UNREADABLE: u8 = 12;
+
 /// `--case-server`: serve the worker on stdin until it closes the socket.
 pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
     let fork = plan
@@ -98,62 +107,80 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
     crate::child::capture_panics();
     let cases: HashMap<&str, &Case> = plan.cases.iter().map(|c| (c.id.as_str(), c)).collect();
     let socket = std::io::stdin();
-    let mut frame = vec![0u8; FRAME_MAX];
-    // The case process that ended last, reaped when the worker speaks again (it has forgotten
-    // the group by then).
+    // The case process that ended last, reaped once the worker has sent its next request (it
+    // has killed and forgotten the group by then) or closed the socket.
     let mut ended: Option<Pid> = None;
-    // The next case's process, forked ahead while the current case runs (on another core), so
-    // that a case starts without waiting for a fork; it waits for its case id.
-    let mut standby = Standby::fork(fork, &cases, ctx).ok();
-    // One buffer for every output frame, made before the first fork: the server then writes
-    // only the pages a frame needs (each page it writes after a fork is a copy-on-write fault).
-    let mut out = vec![0u8; FRAME_MAX];
-    loop {
-        let n = recv(socket.as_raw_fd(), &mut frame, MsgFlags::empty());
+    let reap = |ended: &mut Option<Pid>| {
         if let Some(pid) = ended.take() {
             let _ = waitpid(pid, None);
         }
-        let n = match n {
-            Ok(0) => return Ok(()), // the worker is done (a standby dies with this process)
-            Ok(n) => n,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(format!("case server: recv: {e}")),
-        };
-        let Some(Frame::Run(id)) = Frame::decode(&frame[..n]) else {
-            return Err("case server: unreadable request".into());
-        };
-        if !cases.contains_key(id) {
-            send_frame(&socket, &Frame::Refused(&format!("no case with id {id}")))
-                .map_err(|e| e.to_string())?;
-            continue;
-        }
-        // Without a standby (its fork failed) the fork is tried again here, and its error sent.
-        let started = standby
-            .take()
-            .map_or_else(|| Standby::fork(fork, &cases, ctx), Ok)
-            .and_then(|s| s.start(id));
-        match started {
-            Ok((pid, output)) => {
-                ended = Some(pid);
-                let next = || standby = Standby::fork(fork, &cases, ctx).ok();
-                relay(&socket, pid, output, next, &mut out)
-                    .map_err(|e| format!("case server: send: {e}"))?;
-            }
+    };
+    // One buffer for every output frame, made before the first fork: the server then writes
+    // only the pages a frame needs (each page it writes after a fork is a copy-on-write fault).
+    let mut out = vec![0u8; FRAME_MAX];
+    // The next case's process, forked before its request comes: it takes the request from the
+    // socket itself (the case starts one wake-up sooner than if this server took it) and says
+    // so; the server then forks the one after while the case runs (on another core).
+    let mut standby = Standby::fork(fork, &cases, ctx);
+    loop {
+        let s = match standby {
+            Ok(s) => s,
             Err(why) => {
-                send_frame(&socket, &Frame::Refused(&why)).map_err(|e| e.to_string())?;
+                // No process for the next request: answer it with the reason, then try again.
+                let n = recv(socket.as_raw_fd(), &mut out, MsgFlags::empty());
+                reap(&mut ended);
+                match n {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => send_frame(&socket, &Frame::Refused(&why))
+                        .map_err(|e| format!("case server: send: {e}"))?,
+                    Err(nix::errno::Errno::EINTR) => {}
+                    Err(e) => return Err(format!("case server: recv: {e}")),
+                }
+                standby = Standby::fork(fork, &cases, ctx);
+                continue;
+            }
+        };
+        let pid = s.pid;
+        match s.taken() {
+            Some(output) => {
+                reap(&mut ended);
+                standby = Standby::fork(fork, &cases, ctx);
+                relay(&socket, pid, output, &mut out)
+                    .map_err(|e| format!("case server: send: {e}"))?;
+                ended = Some(pid);
+            }
+            None => {
+                // It ended without a case: the worker's request said why.
+                let status = waitpid(pid, None);
+                reap(&mut ended);
+                match status {
+                    Ok(WaitStatus::Exited(_, c)) if c == i32::from(STANDBY_WORKER_DONE) => {
+                        return Ok(())
+                    }
+                    Ok(WaitStatus::Exited(_, c)) if c == i32::from(STANDBY_REFUSED) => {}
+                    Ok(WaitStatus::Exited(_, c)) if c == i32::from(STANDBY_UNREADABLE) => {
+                        return Err("case server: unreadable request".into())
+                    }
+                    other => {
+                        return Err(format!(
+                            "case server: a case process ended before it took a case: {other:?}"
+                        ))
+                    }
+                }
+                standby = Standby::fork(fork, &cases, ctx);
             }
         }
     }
 }
 
-/// A forked case process that waits for the id of the case it is to run: its own process
-/// group, dead with the server, stdout and stderr into the output pipe whose read end the
-/// server keeps.
+/// A forked case process that takes the worker's next request from the socket, says which
+/// process runs it (its pid, also its process group) and runs it: its own process group, dead
+/// with the server, stdout and stderr into the output pipe whose read end the server keeps.
 struct Standby {
     pid: Pid,
     output: OwnedFd,
-    /// Where its case id goes, one line.
-    order: std::fs::File,
+    /// One byte when it has taken a case; EOF when it ended without one.
+    taken: std::fs::File,
 }
 
 impl Standby {
@@ -164,14 +191,18 @@ impl Standby {
     ) -> Result<Standby, String> {
         let (read, write) =
             pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe for the output: {e}"))?;
-        let (order_read, order_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-            .map_err(|e| format!("pipe for the case id: {e}"))?;
+        let (taken_read, taken_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| format!("pipe for the hand-over: {e}"))?;
         let server = getpid();
         let mut case_process = || -> u8 {
             let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
             if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != server {
-                return 1; // the server is gone already
+                return STANDBY_SERVER_GONE;
             }
+            // The worker's socket, kept apart from stdin: the request comes from it.
+            let Ok(socket) = std::io::stdin().as_fd().try_clone_to_owned() else {
+                return STANDBY_NOT_WIRED;
+            };
             let null = std::fs::File::open("/dev/null");
             let wired = nix::unistd::dup2_stdout(&write)
                 .and_then(|()| nix::unistd::dup2_stderr(&write))
@@ -179,71 +210,83 @@ impl Standby {
                 .and_then(|()| null.map(|n| nix::unistd::dup2_stdin(&n)))
                 .is_ok();
             if !wired {
-                return 2;
+                return STANDBY_NOT_WIRED;
             }
-            // One line; no EOF to wait for (this process holds a copy of the write end).
-            let mut id = String::new();
-            let Ok(order) = order_read.try_clone() else {
-                return 3;
-            };
-            let mut order = std::io::BufReader::new(std::fs::File::from(order));
-            if std::io::BufRead::read_line(&mut order, &mut id).is_err() {
-                return 3;
-            }
-            match cases.get(id.trim_end()) {
-                Some(case) => {
-                    crate::child::run_and_report(case, ctx);
-                    0
+            // A request is a case id: far below a page (a longer one would be cut short, and
+            // then name no case).
+            let mut request = [0u8; 4096];
+            let n = loop {
+                match recv(socket.as_raw_fd(), &mut request, MsgFlags::empty()) {
+                    Err(nix::errno::Errno::EINTR) => {}
+                    Ok(0) | Err(_) => return STANDBY_WORKER_DONE,
+                    Ok(n) => break n,
                 }
-                None => 4,
+            };
+            let Some(Frame::Run(id)) = Frame::decode(&request[..n]) else {
+                return STANDBY_UNREADABLE;
+            };
+            let Some(case) = cases.get(id) else {
+                let _ = send_frame(&socket, &Frame::Refused(&format!("no case with id {id}")));
+                return STANDBY_REFUSED;
+            };
+            if send_frame(&socket, &Frame::Started(getpid().as_raw() as u32)).is_err() {
+                return STANDBY_WORKER_DONE;
             }
+            // Only the server talks to the worker from here on; the case cannot touch it.
+            drop(socket);
+            if nix::unistd::write(&taken_write, b"T").is_err() {
+                return STANDBY_SERVER_GONE;
+            }
+            crate::child::run_and_report(case, ctx);
+            0
         };
         let pid = Pid::from_raw(fork(&mut case_process)? as i32);
         // Also here: the runner may kill the group before the child has made it.
         let _ = setpgid(pid, pid);
         drop(write); // EOF must come when the case's processes are gone
+        drop(taken_write); // EOF when the standby ends without a case
         Ok(Standby {
             pid,
             output: read,
-            order: std::fs::File::from(order_write),
+            taken: std::fs::File::from(taken_read),
         })
     }
 
-    /// Hand it its case; its pid and the read end of its output.
-    fn start(mut self, id: &str) -> Result<(Pid, OwnedFd), String> {
-        use std::io::Write;
-        match self.order.write_all(format!("{id}\n").as_bytes()) {
-            Ok(()) => Ok((self.pid, self.output)),
-            Err(e) => {
-                let _ = nix::sys::signal::kill(self.pid, Signal::SIGKILL);
-                let _ = waitpid(self.pid, None);
-                Err(format!("the case process did not take its case: {e}"))
+    /// Wait until it has taken a case (the read end of its output) or ended without one.
+    fn taken(mut self) -> Option<OwnedFd> {
+        let mut byte = [0u8; 1];
+        loop {
+            match self.taken.read(&mut byte) {
+                Ok(1) => return Some(self.output),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                _ => return None,
             }
         }
     }
 }
 
-/// Tell the worker the pid, fork the next standby (`next`) while the case runs, pass on the
-/// output until EOF (each read lands in `frame` behind the output tag), then say how the process
-/// ended.
-fn relay(
-    socket: &impl AsRawFd,
-    pid: Pid,
-    output: OwnedFd,
-    next: impl FnOnce(),
-    frame: &mut [u8],
-) -> nix::Result<()> {
-    send_frame(socket, &Frame::Started(pid.as_raw() as u32))?;
-    next();
+/// Pass on the case's output (gathered in `frame` behind the output tag, a frame sent when
+/// full and the rest at EOF, so the worker wakes once for a case's few lines, not per write),
+/// then say how the process ended.
+fn relay(socket: &impl AsRawFd, pid: Pid, output: OwnedFd, frame: &mut [u8]) -> nix::Result<()> {
     let mut output = std::fs::File::from(output);
+    let send_output = |frame: &[u8]| send(socket.as_raw_fd(), frame, MsgFlags::MSG_NOSIGNAL);
     frame[0] = b'O';
+    let mut len = 1;
     loop {
-        match output.read(&mut frame[1..]) {
+        if len == frame.len() {
+            send_output(frame)?;
+            len = 1;
+        }
+        match output.read(&mut frame[len..]) {
             Ok(0) => break,
-            Ok(n) => send(socket.as_raw_fd(), &frame[..=n], MsgFlags::MSG_NOSIGNAL).map(drop)?,
+            Ok(n) => len += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
+    }
+    if len > 1 {
+        send_output(&frame[..len])?;
     }
     // Not reaped yet (WNOWAIT): the runner still kills the group by this id.
     let exit = loop {
