@@ -1123,6 +1123,10 @@ fn access_list_rows() -> Vec<Row> {
         row("ar::mode_access_list_first_entry_write", vwrite(V_A + 8, 64).ar(1), OK).needs(&n1).given(&al(0x0081_0000)).then(write_moved(AL_8)),
         row("ar::mode_access_list_last_entry_read", vread(V_A, 64).ar(1), OK).needs(&n1).given(&al(0x0007_0007)).then(read_moved(AL)),
         row("ar::mode_access_list_last_entry_write", vwrite(V_A + 8, 64).ar(1), OK).needs(&n1).given(&al(0x0007_0007)).then(write_moved(AL_8)),
+        // CR2's bits outside 0x7fffffc0 (bit 32, the low six) are not part of the address.
+        row("ar::mode_access_list_designation_masked", vread(V_A, 64).ar(1), OK).needs(&n1).given(&with(Regs::alet(1, 0x0081_0000).cr2(ACCESS_LIST_DESIGNATION | 0x8000_003f))).then(read_moved(AL)),
+        // A public ALE: CR8's EAX does not matter (16 would be beyond the authority table).
+        row("ar::mode_access_list_public_ale_ignores_eax", vread(V_A, 64).ar(1), OK).needs(&n1).given(&with(Regs::alet(1, 0x0081_0000).eax(16))).then(read_moved(AL)),
         // ALEN 8: past the list, where CR5's list (a valid ALE with ALESN 0x81) follows.
         row("ar::mode_access_list_alen_8_beyond", vread(V_A, 8).ar(1), ALEN_TRANS).needs(&n1).given(&al(0x0081_0008)).then(dat::nothing_moved),
         row("ar::mode_access_list_ale_invalid", vread(V_A, 8).ar(1), ALEN_TRANS).needs(&n1).given(&al(0x0011_0001)).then(dat::nothing_moved),
