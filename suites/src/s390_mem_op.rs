@@ -218,15 +218,14 @@ pub enum Given {
         key: u8,
     },
     /// The guest DAT tables of `dat::` (primary segment table, secondary region-third table,
-    /// home segment table, their page tables, an empty access-list designation) written into
-    /// guest memory and read back with VM-fd ABSOLUTE_READ.
+    /// home segment table, their page tables, the access lists with their ASTEs, authority
+    /// table and access-list space) written into guest memory and read back with VM-fd
+    /// ABSOLUTE_READ.
     DatTables,
-    /// KVM_SET_SREGS: CR1/CR7/CR13 the three ASCEs, CR2 the access-list designation, access
-    /// registers 0 and 1 these ALETs; read back with KVM_GET_SREGS.
-    DatRegs {
-        acr0: u32,
-        acr1: u32,
-    },
+    /// KVM_SET_SREGS: CR1/CR7/CR13 the three ASCEs, CR2 and CR5 the access-list designations,
+    /// CR8 the extended authorization index, the access registers these ALETs; read back with
+    /// KVM_GET_SREGS.
+    DatRegs(dat::Regs),
     /// KVM_S390_SET_INITIAL_PSW with this mask plus the wait bit, then KVM_RUN: the disabled
     /// wait intercepts at once (KVM_EXIT_S390_SIEIC, icptcode 0x1c) and leaves the PSW in the
     /// SIE block, where MEM_OP reads it (no guest instruction runs, so the DAT-on PSW is safe
@@ -493,6 +492,7 @@ pub fn rows() -> Vec<Row> {
     rows.extend(absent_rows());
     rows.extend(dat_rows());
     rows.extend(ar_mode_rows());
+    rows.extend(access_list_rows());
     rows
 }
 
@@ -980,7 +980,7 @@ fn cmpxchg_rows() -> Vec<Row> {
 fn dat_in(psw: u64) -> [Given; 3] {
     [
         Given::DatTables,
-        Given::DatRegs { acr0: 0, acr1: 0 },
+        Given::DatRegs(dat::Regs::acr01(0, 0)),
         Given::Psw(psw),
     ]
 }
@@ -1053,28 +1053,29 @@ fn dat_rows() -> Vec<Row> {
     ]
 }
 
+// An access register other than 0 is read from the vcpu's own (KVM_SET_SREGS) only where
+// ar_translation saves the CPU's registers just while the guest's are loaded
+// (`acrs_loaded`, 6.12.107 and 7.2.13); 6.1.176 saves them always, so in an ioctl it reads
+// the calling thread's access registers (its thread pointer) as the ALET: a kernel bug,
+// seen on the emulated 6.1 (0x28/0x29 for every ALET), no fact but the release tells.
+const GUEST_ACRS: Need = Need::KernelAtLeast {
+    release: (6, 12, 0),
+    why: "6.1.176 translates an access register in MEM_OP from the calling thread's own access registers, not the vcpu's (no acrs_loaded check in ar_translation)",
+};
+
 /// Access-register mode set up for real (PSW ASC 01; gaccess.c `ar_translation`): `ar` 0 is
 /// the primary space whatever access register 0 holds; ALET 0 the primary, ALET 1 the
 /// secondary space; an ALET with reserved bits is an ALET-specification exception (0x28, no
 /// TEID, exc_access_id 0: `trans_exc_ending` sets neither for it); an ALEN beyond the access
-/// list (CR2's designation, length 0) an ALEN-translation exception (0x29: exc_access_id = ar,
+/// list (CR2's list A, ALL 0: entries 0-7) an ALEN-translation exception (0x29: exc_access_id = ar,
 /// no TEID). A translation exception in AR mode carries ASCE identifier 01 and the `ar`.
 #[rustfmt::skip]
 fn ar_mode_rows() -> Vec<Row> {
     use dat::*;
     let n = dat_needs();
-    // An access register other than 0 is read from the vcpu's own (KVM_SET_SREGS) only where
-    // ar_translation saves the CPU's registers just while the guest's are loaded
-    // (`acrs_loaded`, 6.12.107 and 7.2.13); 6.1.176 saves them always, so in an ioctl it reads
-    // the calling thread's access registers (its thread pointer) as the ALET: a kernel bug,
-    // seen on the emulated 6.1 (0x28/0x29 for every ALET), no fact but the release tells.
-    const GUEST_ACRS: Need = Need::KernelAtLeast {
-        release: (6, 12, 0),
-        why: "6.1.176 translates an access register in MEM_OP from the calling thread's own access registers, not the vcpu's (no acrs_loaded check in ar_translation)",
-    };
     let n1 = [EXT_BASE, GUEST_ACRS];
     let ni1 = [EXT_BASE, IRQ_STATE, GUEST_ACRS];
-    let with = |acr0: u32, acr1: u32| [Given::DatTables, Given::DatRegs { acr0, acr1 }, Given::Psw(PSW_AR)];
+    let with = |acr0: u32, acr1: u32| [Given::DatTables, Given::DatRegs(Regs::acr01(acr0, acr1)), Given::Psw(PSW_AR)];
     vec![
         row("ar::mode_ar_0_is_primary", vread(V_A, 64).ar(0), OK).needs(&n).given(&with(1, 1)).then(read_moved(&[(R_A, 64)])),
         row("ar::mode_alet_0_is_primary", vwrite(V_A, 64).ar(1), OK).needs(&n1).given(&with(0, 0)).then(write_moved(&[(R_A, 64)])),
@@ -1086,6 +1087,82 @@ fn ar_mode_rows() -> Vec<Row> {
         row("ar::mode_inject_alet_reserved_bits", vread(V_A, 8).ar(1).flags(INJECT), Outcome::Value(PGM_ALET_SPECIFICATION)).needs(&ni1).given(&with(0, 0x8000_0000)).then(pending(0x28, 0, 0)),
         row("ar::mode_alen_beyond_access_list", vwrite(V_A, 8).ar(1), Outcome::Value(PGM_ALEN_TRANSLATION)).needs(&n1).given(&with(0, 8)).then(dat::nothing_moved),
         row("ar::mode_inject_alen_beyond_access_list", vwrite(V_A, 8).ar(1).flags(INJECT), Outcome::Value(PGM_ALEN_TRANSLATION)).needs(&ni1).given(&with(0, 8)).then(pending(0x29, 0, 1)),
+    ]
+}
+
+/// Access-register mode through a real access list (gaccess.c `ar_translation`,
+/// `trans_exc_ending` [V 6.12, 7.2]; the tables in `dat`'s table): an ALET's ALEN picks an
+/// entry of CR2's access list (CR5's with P = 1), ALEN / 8 > ALL is ALEN translation (0x29),
+/// an ALE address beyond 2 GiB addressing (5), an invalid ALE 0x29, an ALESN mismatch ALE
+/// sequence (0x2a), an invalid ASTE ASTE validity (0x2b), an ASTESN mismatch ASTE sequence
+/// (0x2c); a private ALE whose ALEAX is not CR8's EAX needs EAX / 16 <= ATL and the EAX's
+/// secondary-authority bit in the authority table, else extended authority (0x2d); a store
+/// through a fetch-only ALE is protection (4, TEID bits 60 and 61: access-list controlled).
+/// A table read outside guest memory is addressing (5: `access_guest_page` tests the memslot
+/// first), not an errno. 0x29-0x2d carry no TEID and exc_access_id = `ar`; 5 neither.
+#[rustfmt::skip]
+fn access_list_rows() -> Vec<Row> {
+    use dat::*;
+    let n1 = [EXT_BASE, GUEST_ACRS];
+    let ni1 = [EXT_BASE, IRQ_STATE, GUEST_ACRS];
+    let with = |r: Regs| [Given::DatTables, Given::DatRegs(r), Given::Psw(PSW_AR)];
+    let al = |alet: u32| with(Regs::alet(1, alet));
+    let private = |eax: u16| with(Regs::alet(1, 5).eax(eax));
+    const ALEN_TRANS: Outcome = Outcome::Value(PGM_ALEN_TRANSLATION);
+    const ALE_SEQ: Outcome = Outcome::Value(PGM_ALE_SEQUENCE);
+    const ASTE_VAL: Outcome = Outcome::Value(PGM_ASTE_VALIDITY);
+    const ASTE_SEQ: Outcome = Outcome::Value(PGM_ASTE_SEQUENCE);
+    const EXT_AUTH: Outcome = Outcome::Value(PGM_EXTENDED_AUTHORITY);
+    const AL: &[(u64, usize)] = &[(R_AL_A, 64)];
+    const AL_8: &[(u64, usize)] = &[(R_AL_A + 8, 64)];
+    const HOME: &[(u64, usize)] = &[(R_HOME_A, 64)];
+    const ALC_STORE: u64 = V_A | TEID_STORE | TEID_ALC | AS_AR;
+    vec![
+        // The list's first entry (ALEN 0; ALESN 0x81, as ALET 0 is the primary space) and its last (ALEN 7).
+        row("ar::mode_access_list_first_entry_read", vread(V_A, 64).ar(1), OK).needs(&n1).given(&al(0x0081_0000)).then(read_moved(AL)),
+        row("ar::mode_access_list_first_entry_write", vwrite(V_A + 8, 64).ar(1), OK).needs(&n1).given(&al(0x0081_0000)).then(write_moved(AL_8)),
+        row("ar::mode_access_list_last_entry_read", vread(V_A, 64).ar(1), OK).needs(&n1).given(&al(0x0007_0007)).then(read_moved(AL)),
+        row("ar::mode_access_list_last_entry_write", vwrite(V_A + 8, 64).ar(1), OK).needs(&n1).given(&al(0x0007_0007)).then(write_moved(AL_8)),
+        // CR2's bits outside 0x7fffffc0 (bit 32, the low six) are not part of the address.
+        row("ar::mode_access_list_designation_masked", vread(V_A, 64).ar(1), OK).needs(&n1).given(&with(Regs::alet(1, 0x0081_0000).cr2(ACCESS_LIST_DESIGNATION | 0x8000_003f))).then(read_moved(AL)),
+        // A public ALE: CR8's EAX does not matter (16 would be beyond the authority table).
+        row("ar::mode_access_list_public_ale_ignores_eax", vread(V_A, 64).ar(1), OK).needs(&n1).given(&with(Regs::alet(1, 0x0081_0000).eax(16))).then(read_moved(AL)),
+        // ALEN 8: past the list, where CR5's list (a valid ALE with ALESN 0x81) follows.
+        row("ar::mode_access_list_alen_8_beyond", vread(V_A, 8).ar(1), ALEN_TRANS).needs(&n1).given(&al(0x0081_0008)).then(dat::nothing_moved),
+        row("ar::mode_access_list_ale_invalid", vread(V_A, 8).ar(1), ALEN_TRANS).needs(&n1).given(&al(0x0011_0001)).then(dat::nothing_moved),
+        row("ar::mode_access_list_alesn_high_bit", vread(V_A, 8).ar(1), ALE_SEQ).needs(&n1).given(&al(0x0001_0000)).then(dat::nothing_moved),
+        row("ar::mode_access_list_alesn_low_bit", vwrite(V_A, 8).ar(1), ALE_SEQ).needs(&n1).given(&al(0x0080_0000)).then(dat::nothing_moved),
+        row("ar::mode_access_list_aste_invalid", vread(V_A, 8).ar(1), ASTE_VAL).needs(&n1).given(&al(2)).then(dat::nothing_moved),
+        row("ar::mode_access_list_astesn_highest_byte", vread(V_A, 8).ar(1), ASTE_SEQ).needs(&n1).given(&al(3)).then(dat::nothing_moved),
+        row("ar::mode_access_list_astesn_lowest_byte", vwrite(V_A, 8).ar(1), ASTE_SEQ).needs(&n1).given(&al(4)).then(dat::nothing_moved),
+        // The private ALE (ALEAX 0x0102) and CR8's EAX; the authority table has ATL 0 (EAX 0-15).
+        row("ar::mode_access_list_private_eax_is_aleax", vread(V_A, 64).ar(1), OK).needs(&n1).given(&private(ALEAX)).then(read_moved(AL)),
+        row("ar::mode_access_list_private_eax_high_byte_differs", vread(V_A, 8).ar(1), EXT_AUTH).needs(&n1).given(&private(0x0302)).then(dat::nothing_moved),
+        row("ar::mode_access_list_private_eax_low_byte_differs", vread(V_A, 8).ar(1), EXT_AUTH).needs(&n1).given(&private(0x0103)).then(dat::nothing_moved),
+        row("ar::mode_access_list_private_secondary_authority", vwrite(V_A + 8, 64).ar(1), OK).needs(&n1).given(&private(5)).then(write_moved(AL_8)),
+        row("ar::mode_access_list_private_primary_authority_only", vread(V_A, 8).ar(1), EXT_AUTH).needs(&n1).given(&private(6)).then(dat::nothing_moved),
+        row("ar::mode_access_list_private_authority_last_entry", vread(V_A, 64).ar(1), OK).needs(&n1).given(&private(15)).then(read_moved(AL)),
+        row("ar::mode_access_list_private_authority_beyond_table", vread(V_A, 8).ar(1), EXT_AUTH).needs(&n1).given(&private(16)).then(dat::nothing_moved),
+        // The fetch-only ALE.
+        row("ar::mode_access_list_fetch_only_read", vread(V_A, 64).ar(1), OK).needs(&n1).given(&al(6)).then(read_moved(AL)),
+        row("ar::mode_access_list_fetch_only_write", vwrite(V_A, 8).ar(1), PGM_PROT).needs(&n1).given(&al(6)).then(dat::nothing_moved),
+        row("ar::mode_access_list_fetch_only_check_only_write", vwrite(V_A, 8).ar(1).flags(CHECK), PGM_PROT).needs(&n1).given(&al(6)).then(dat::nothing_moved),
+        row("ar::mode_access_list_inject_fetch_only_write", vwrite(V_A + 0x10, 8).ar(3).flags(INJECT), PGM_PROT).needs(&ni1).given(&with(Regs::alet(3, 6))).then(pending(4, ALC_STORE, 3)),
+        // P = 1: CR5's list, whose entries 0 and 2 designate the home space (CR2's: the access-list space, the invalid ASTE).
+        row("ar::mode_access_list_p_uses_cr5", vread(V_A, 64).ar(1), OK).needs(&n1).given(&al(0x0181_0000)).then(read_moved(HOME)),
+        row("ar::mode_access_list_p_uses_cr5_write", vwrite(V_A, 64).ar(1), OK).needs(&n1).given(&al(0x0100_0002)).then(write_moved(HOME)),
+        // Addressing: the ALE beyond 2 GiB (ALEN 0x308 of a list at 0x7fffff80, ALL 127), tables outside guest memory.
+        row("ar::mode_access_list_ale_beyond_2g", vread(V_A, 8).ar(1), PGM_ADDR).needs(&n1).given(&with(Regs::alet(1, 0x0081_0308).cr2(ALD_NEAR_2G))).then(dat::nothing_moved),
+        row("ar::mode_access_list_ald_outside_memory", vread(V_A, 8).ar(1), PGM_ADDR).needs(&n1).given(&with(Regs::alet(1, 0x0081_0000).cr2(OUTSIDE_MEMORY))).then(dat::nothing_moved),
+        row("ar::mode_access_list_ale_outside_memory", vwrite(V_A, 8).ar(1), PGM_ADDR).needs(&n1).given(&with(Regs::alet(1, 0x0081_0000).cr2(ALD_OUTSIDE_MEMORY))).then(dat::nothing_moved),
+        row("ar::mode_access_list_aste_outside_memory", vread(V_A, 8).ar(1), PGM_ADDR).needs(&n1).given(&al(0x0100_0003)).then(dat::nothing_moved),
+        // The injected exceptions: no TEID; exc_access_id the `ar` for 0x2a-0x2d, 0 for 5.
+        row("ar::mode_access_list_inject_ale_beyond_2g", vread(V_A, 8).ar(2).flags(INJECT), PGM_ADDR).needs(&ni1).given(&with(Regs::alet(2, 0x0081_0308).cr2(ALD_NEAR_2G))).then(pending(5, 0, 0)),
+        row("ar::mode_access_list_inject_aste_outside_memory", vwrite(V_A, 8).ar(2).flags(INJECT), PGM_ADDR).needs(&ni1).given(&with(Regs::alet(2, 0x0100_0003))).then(pending(5, 0, 0)),
+        row("ar::mode_access_list_inject_ale_sequence", vread(V_A, 8).ar(15).flags(INJECT), ALE_SEQ).needs(&ni1).given(&with(Regs::alet(15, 0x0001_0000))).then(pending(0x2a, 0, 15)),
+        row("ar::mode_access_list_inject_aste_validity", vwrite(V_A, 8).ar(7).flags(INJECT), ASTE_VAL).needs(&ni1).given(&with(Regs::alet(7, 2))).then(pending(0x2b, 0, 7)),
+        row("ar::mode_access_list_inject_aste_sequence", vread(V_A, 8).ar(9).flags(INJECT | CHECK), ASTE_SEQ).needs(&ni1).given(&with(Regs::alet(9, 3))).then(pending(0x2c, 0, 9)),
+        row("ar::mode_access_list_inject_extended_authority", vwrite(V_A, 8).ar(4).flags(INJECT), EXT_AUTH).needs(&ni1).given(&with(Regs::alet(4, 5).eax(16))).then(pending(0x2d, 0, 4)),
     ]
 }
 
@@ -1488,7 +1565,7 @@ impl Env {
                 )?;
             }
             Given::DatTables => dat::write_tables(self, c)?,
-            Given::DatRegs { acr0, acr1 } => dat::set_regs(self, c, acr0, acr1)?,
+            Given::DatRegs(regs) => dat::set_regs(self, c, regs)?,
             Given::Psw(mask) => dat::load_psw(self, c, mask)?,
         }
         Ok(())
