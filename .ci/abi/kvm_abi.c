@@ -181,6 +181,21 @@ int main(void)
 	printf("bytes.kvm_s390_irq.type %zu\n", offsetof(struct kvm_s390_irq, type));
 	printf("bytes.kvm_s390_irq.u.prefix.address %zu\n", offsetof(struct kvm_s390_irq, u.prefix.address));
 
+	/* floating interrupts and the FLIC */
+	LAYOUT(kvm_s390_interrupt, "kvm_s390_interrupt");
+	FIELD(kvm_s390_interrupt, "kvm_s390_interrupt", type);
+	FIELD(kvm_s390_interrupt, "kvm_s390_interrupt", parm);
+	FIELD(kvm_s390_interrupt, "kvm_s390_interrupt", parm64);
+	LAYOUT(kvm_create_device, "kvm_create_device");
+	FIELD(kvm_create_device, "kvm_create_device", type);
+	FIELD(kvm_create_device, "kvm_create_device", fd);
+	FIELD(kvm_create_device, "kvm_create_device", flags);
+	LAYOUT(kvm_device_attr, "kvm_device_attr");
+	FIELD(kvm_device_attr, "kvm_device_attr", flags);
+	FIELD(kvm_device_attr, "kvm_device_attr", group);
+	FIELD(kvm_device_attr, "kvm_device_attr", attr);
+	FIELD(kvm_device_attr, "kvm_device_attr", addr);
+
 	/* ---- ioctl numbers ---- */
 	HEX(KVMIO);
 	IOCTL(KVM_GET_API_VERSION);
@@ -202,6 +217,10 @@ int main(void)
 	IOCTL(KVM_S390_IRQ);
 	IOCTL(KVM_S390_SET_IRQ_STATE);
 	IOCTL(KVM_S390_GET_IRQ_STATE);
+	IOCTL(KVM_S390_INTERRUPT);
+	IOCTL(KVM_CREATE_DEVICE);
+	IOCTL(KVM_GET_DEVICE_ATTR);
+	IOCTL(KVM_SET_DEVICE_ATTR);
 
 	/* ---- constants ---- */
 	DEC(KVM_API_VERSION);
@@ -224,6 +243,10 @@ int main(void)
 #ifdef KVM_CAP_S390_KEYOP
 	DEC(KVM_CAP_S390_KEYOP);
 #endif
+
+	DEC(KVM_DEV_TYPE_FLIC);
+	DEC(KVM_DEV_FLIC_GET_ALL_IRQS);
+	HEX(KVM_S390_FLIC_MAX_BUFFER);
 
 	HEX(KVM_REG_S390_GBEA);
 	HEX(KVM_SYNC_ARCH0);

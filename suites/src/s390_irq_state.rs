@@ -18,6 +18,7 @@ use fixtures::models::s390_irq_state::{
     IrqOp, IRQ_SIZE, MCIC_DEGR, MCIC_EXTD, MCIC_PD, MCIC_SD, MCIC_WARN,
 };
 use fixtures::models::{Generated, SystemUnderTest};
+use fixtures::raw::ioctl::{create_device, flic_get_all_irqs, s390_interrupt};
 use fixtures::raw::ioctl::{s390_get_irq_state, s390_irq, s390_set_irq_state};
 use fixtures::raw::ioctl::{
     KVM_S390_CLEAR_RESET, KVM_S390_GET_IRQ_STATE, KVM_S390_INITIAL_RESET, KVM_S390_NORMAL_RESET,
@@ -25,7 +26,7 @@ use fixtures::raw::ioctl::{
 };
 use fixtures::raw::uapi::*;
 use fixtures::raw::SysResult;
-use fixtures::vm::{Vcpu, Vm};
+use fixtures::vm::{KernelFd, Vcpu, Vm};
 use harness::{CaseContext, CaseReport, Expected, Outcome};
 use nix::errno::Errno::{EBUSY, EFAULT, EINVAL, ENOBUFS};
 use proptest::prelude::*;
@@ -430,6 +431,9 @@ pub fn rows() -> Vec<Row> {
     // (QEMU's path: GET on the source, SET on the destination; api.txt 4.94/4.95) ----
     let kernel_order = ten_in_kernel_order.to_vec();
     rows.push(Row::check("migration::saved_state_restores_on_a_new_vm", move |env, c| migrates(env, c, &kernel_order)).needs(std::slice::from_ref(&irq_state)).given(&[Given::Set(ten_in_set_order.to_vec())]));
+    // ---- floating interrupts (KVM_S390_INTERRUPT on the VM fd) are in no vcpu's state ----
+    let local = [restart(), cpu_timer(), emerg(1)];
+    rows.push(Row::check("floating::not_listed_by_get_irq_state", move |env, c| floating_not_listed(env, c, &local)).needs(std::slice::from_ref(&irq_state)).given(&[Given::Set(local.to_vec())]));
     // ---- not s390: the capability reads 0 and the vcpu ioctls are refused (EINVAL, §1.2) ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = vec![Need::Arch("x86_64")];
@@ -500,6 +504,113 @@ fn migrates(env: &Env, c: &mut Checker, pending: &[KvmS390Irq]) -> Step<()> {
         r,
     )?;
     pending_exactly(&destination, c, pending)
+}
+
+/// A service-signal parameter: an SCCB address (8-byte aligned), no event-pending bits.
+const SERVICE_PARM: u32 = 0x0001_2340;
+/// A virtio interrupt's parameters (the subchannel-ish parm and the 64-bit cookie).
+const VIRTIO_PARM: u32 = 0x0000_abcd;
+const VIRTIO_PARM64: u64 = 0x1122_3344_5566_7788;
+
+/// What the FLIC lists for the two floating interrupts the row injects: the virtio one from
+/// its list, then the service signal (`get_all_floating_irqs`: the lists first, then
+/// `srv_signal`).
+fn floating_entries() -> Vec<KvmS390Irq> {
+    let virtio = KvmS390ExtInfo {
+        ext_params: VIRTIO_PARM,
+        pad: 0,
+        ext_params2: VIRTIO_PARM64,
+    };
+    let service = KvmS390ExtInfo {
+        ext_params: SERVICE_PARM,
+        ..Default::default()
+    };
+    vec![
+        KvmS390Irq::with_ext(KVM_S390_INT_VIRTIO, virtio),
+        KvmS390Irq::with_ext(KVM_S390_INT_SERVICE, service),
+    ]
+}
+
+/// Then: a virtio interrupt and a service signal injected with KVM_S390_INTERRUPT on the VM fd
+/// are floating (kernel-semantics.md §5.3: GET copies only the vcpu's `local_int`), pending for
+/// the VM: the fixture reads them back through the VM's FLIC (KVM_CREATE_DEVICE of
+/// KVM_DEV_TYPE_FLIC, KVM_DEV_FLIC_GET_ALL_IRQS). GET_IRQ_STATE on vcpu 0 still lists exactly
+/// its own local interrupts, and on vcpu 1 nothing. The nearest wrong kernel: one whose GET
+/// reads the vcpu's `pending_irqs()` (local | floating, what delivery looks at), so a migration
+/// would restore the floating interrupts as a vcpu's (SET refuses them: EINVAL).
+fn floating_not_listed(env: &Env, c: &mut Checker, local: &[KvmS390Irq]) -> Step<()> {
+    pending_exactly(env, c, local)?;
+    let injected = [
+        KvmS390Interrupt {
+            type_: KVM_S390_INT_VIRTIO as u32,
+            parm: VIRTIO_PARM,
+            parm64: VIRTIO_PARM64,
+        },
+        KvmS390Interrupt {
+            type_: KVM_S390_INT_SERVICE as u32,
+            parm: SERVICE_PARM,
+            parm64: 0,
+        },
+    ];
+    for irq in &injected {
+        c.setup(
+            "KVM_S390_INTERRUPT on the VM fd",
+            &format!("{irq:x?}"),
+            s390_interrupt(env.vm.k, env.vm.fd, irq),
+        )?;
+    }
+    // The fixture's own check: both are pending on the VM.
+    let want = floating_entries();
+    let created = create_device(env.vm.k, env.vm.fd, KVM_DEV_TYPE_FLIC);
+    c.setup(
+        "KVM_CREATE_DEVICE KVM_DEV_TYPE_FLIC on the VM fd",
+        &"type 6 (KVM_DEV_TYPE_FLIC); 0 stands for the new fd",
+        created.map(|_| 0),
+    )?;
+    let flic = KernelFd::new(env.vm.k, created.expect("checked above"));
+    let mut buf = vec![0u8; 8 * IRQ_SIZE as usize];
+    let r = flic_get_all_irqs(env.vm.k, flic.fd, buf.as_mut_ptr() as u64, buf.len() as u64);
+    let n = c.call(
+        "setup: KVM_GET_DEVICE_ATTR KVM_DEV_FLIC_GET_ALL_IRQS on the FLIC (returns the number of entries)",
+        &format!("attr (buffer length) {}", buf.len()),
+        Outcome::Value(want.len() as i64),
+        r,
+    )?;
+    let n = match n {
+        Outcome::Value(n) => n as usize,
+        Outcome::Errno(_) => 0,
+    };
+    let flic_listed = model::from_buffer(&buf, n.min(8));
+    if flic_listed != want {
+        return Err(c.setup_failed(
+            format!(
+                "the FLIC lists {} as the VM's floating interrupts, expected {}",
+                show(&flic_listed),
+                show(&want)
+            ),
+            vec!["the rule under test was not reached: KVM_S390_INTERRUPT on the VM fd returned 0, but the interrupts are not pending as injected".into()],
+        ));
+    }
+    pending_exactly(env, c, local)?;
+    let mut out = vec![SENTINEL; 4 * IRQ_SIZE as usize];
+    let st = KvmS390IrqState {
+        buf: out.as_mut_ptr() as u64,
+        flags: 0,
+        len: out.len() as u32,
+        reserved: [0; 4],
+    };
+    let r = s390_get_irq_state(env.vm.k, env.vcpus[1].fd, &st);
+    if r != Ok(0) {
+        let got = model::from_buffer(&out, listed(r, 0));
+        c.note(format!("GET_IRQ_STATE on vcpu 1 listed {}", show(&got)));
+    }
+    c.call(
+        "GET_IRQ_STATE on vcpu 1 (nothing local pending there)",
+        &st,
+        OK,
+        r,
+    )
+    .map(drop)
 }
 
 /// How many entries a GET result says it wrote (`expected` when it failed).

@@ -331,9 +331,10 @@ impl Env {
         if out != keys {
             return Err(c.setup_failed(
                 format!(
-                    "planted keys did not read back: SET_SKEYS of {} at gfn {start:#x} read back {}",
+                    "planted keys did not read back: SET_SKEYS of {} at gfn {start:#x} read back {}, expected the keys SET ({})",
                     short(keys),
-                    short(&out)
+                    short(&out),
+                    first_difference(start, &out, keys)
                 ),
                 vec![format!(
                     "the rule under test was not reached; a key that reads back 0x00 after a SET that returned 0 is the classic-gmap drop after a fault-in, which s390_skeys::{DROP_ROW} checks, but this fixture faulted the segment in first"
@@ -591,6 +592,8 @@ pub fn rows() -> Vec<Row> {
     rows.push(custom(DROP_ROW, &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")], key_kept_after_fault_in).layout(Layout::Standard));
     // ---- which VM the keys are on ----
     rows.push(custom("scope::second_vm_in_the_same_process", &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")], second_vm));
+    // ---- migration: what GET_SKEYS saves on one VM, SET_SKEYS restores on another ----
+    rows.push(custom("migration::saved_keys_restore_on_a_second_vm", &[cap(KVM_CAP_S390_SKEYS, "KVM_CAP_S390_SKEYS")], keys_migrate).layout(Layout::Standard));
     // ---- not s390: the capability reads 0 and the ioctls are refused ----
     // The refusal answers (ENOTTY on the VM fd, EINVAL on a vcpu fd) are x86's (§1.2).
     let not_s390 = [Need::Arch("x86_64")];
@@ -918,6 +921,102 @@ fn second_vm(env: &Env, c: &mut Checker) -> Step<()> {
         r,
     )
     .map(drop)
+}
+
+/// The source's keys for a slot of `frames` frames from `first`: every valid key value (ACC
+/// nibble, fetch protection, reference and change bits in every combination), in a different
+/// order per slot, so a frame shift, a lost bit or the other slot's keys all show.
+fn migration_keys(first: u64, frames: u64) -> Vec<u8> {
+    let even = even_keys();
+    (0..frames)
+        .map(|i| even[((i + first / 3) * 37 % even.len() as u64) as usize])
+        .collect()
+}
+
+/// The first frame where two key buffers differ, for a failure message.
+fn first_difference(start: u64, got: &[u8], want: &[u8]) -> String {
+    match got.iter().zip(want).position(|(g, w)| g != w) {
+        Some(i) => format!(
+            "first difference at gfn {:#x}: read back {:#04x}, expected {:#04x}",
+            start + i as u64,
+            got[i],
+            want[i]
+        ),
+        None => format!("{} keys read back, expected {}", got.len(), want.len()),
+    }
+}
+
+/// QEMU's storage-key migration (api.txt 4.90/4.91): GET_SKEYS of every slot on the source VM,
+/// SET_SKEYS of those buffers on a destination VM of the same layout, GET_SKEYS there reads the
+/// same keys back. The source's keys use every defined bit (a kernel that drops the
+/// fetch-protection bit, part of the ACC nibble or the guest's reference/change bits on SET or
+/// GET fails); after the save the source's keys change (the guest runs on), and afterwards the
+/// source still holds its own: keys of two VMs of one process are separate (a kernel that keeps
+/// them per guest frame for the whole process, or reads another VM's, fails). Both VMs' segments
+/// are faulted in first (`Env::fault_in`), so the classic gmap's drop stays in its own row.
+fn keys_migrate(env: &Env, c: &mut Checker) -> Step<()> {
+    let slots = [SLOT_A, SLOT_B];
+    // The source: plant, then save what GET_SKEYS reports.
+    let mut saved = Vec::new();
+    for s in &slots {
+        env.plant(c, s.start, &migration_keys(s.start, s.end - s.start))?;
+        let (a, r, out) = env.read(s.start, s.end - s.start);
+        c.setup("GET_SKEYS on the source VM (the save)", &a, r)?;
+        saved.push(out);
+    }
+    // The source's guest runs on: its keys change after the save.
+    let later: Vec<Vec<u8>> = saved
+        .iter()
+        .map(|keys| keys.iter().map(|k| k ^ 0x50).collect())
+        .collect();
+    for (s, keys) in slots.iter().zip(&later) {
+        let (a, r) = env.write(s.start, keys);
+        c.setup("SET_SKEYS on the source VM after the save", &a, r)?;
+    }
+    // The destination: same layout, segments faulted in, the saved buffers restored.
+    let dest = Env::new(&env.host, Layout::Standard)?;
+    for s in &slots {
+        dest.fault_in(c, s.start)?;
+    }
+    for (s, keys) in slots.iter().zip(&saved) {
+        let (a, r) = dest.write(s.start, keys);
+        c.call(
+            "KVM_S390_SET_SKEYS of the saved buffer on the destination VM",
+            &a,
+            OK,
+            r,
+        )?;
+    }
+    for (s, keys) in slots.iter().zip(&saved) {
+        let (a, r, out) = dest.read(s.start, s.end - s.start);
+        c.call("KVM_S390_GET_SKEYS on the destination VM", &a, OK, r)?;
+        c.ensure(&out == keys, || {
+            format!(
+                "the destination's keys of gfns {:#x}..{:#x} differ from the source's saved ones: {}",
+                s.start,
+                s.end,
+                first_difference(s.start, &out, keys)
+            )
+        })?;
+    }
+    for (s, keys) in slots.iter().zip(&later) {
+        let (a, r, out) = env.read(s.start, s.end - s.start);
+        c.call(
+            "KVM_S390_GET_SKEYS on the source VM after the restore",
+            &a,
+            OK,
+            r,
+        )?;
+        c.ensure(&out == keys, || {
+            format!(
+                "the source's keys of gfns {:#x}..{:#x} changed when the destination's were set: {}",
+                s.start,
+                s.end,
+                first_difference(s.start, &out, keys)
+            )
+        })?;
+    }
+    Ok(())
 }
 
 // ---- property: random key buffers against the model ----

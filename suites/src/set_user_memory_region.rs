@@ -492,6 +492,74 @@ fn ucontrol_create_case() -> harness::Case {
     )
 }
 
+/// KVM_CREATE_VM with type KVM_VM_S390_UCONTROL by a caller without CAP_SYS_ADMIN in its
+/// effective set, on a kernel with KVM_CAP_S390_UCONTROL: kvm_arch_init_vm's
+/// `capable(CAP_SYS_ADMIN)` refuses it with EINVAL (not EPERM) [V 6.12, 7.2]. The case takes
+/// CAP_SYS_ADMIN out of its own thread's effective set (capset; it stays permitted), checks with
+/// capget that it is gone, makes the call and puts the capability back. It runs only in a
+/// process of its own (the default; each case is a fork of the case server, which runs it on its
+/// one thread), so the drop cannot reach another case. The nearest wrong kernel: one whose
+/// kvm_arch_init_vm lost the capable() check and hands any user of /dev/kvm a ucontrol VM.
+fn ucontrol_without_cap_sys_admin_case() -> harness::Case {
+    let needs = [
+        Need::Arch("s390x"),
+        cap(KVM_CAP_S390_UCONTROL, "KVM_CAP_S390_UCONTROL"),
+    ];
+    case(
+        SUITE,
+        CaseDef::new(
+            "ucontrol::create_vm_without_cap_sys_admin",
+            SEED,
+            &needs,
+            |host, ctx| {
+                use fixtures::raw::caps::{drop_effective, effective, CAP_SYS_ADMIN};
+                if !ctx.isolated {
+                    return Err(harness::CaseReport::skip(
+                        "drops CAP_SYS_ADMIN from its own effective set: needs a process per case, run without --in-process",
+                    ));
+                }
+                let mut c = Checker::new();
+                let dropped = drop_effective(CAP_SYS_ADMIN).map_err(|e| {
+                    c.setup_failed(
+                        format!(
+                            "capset without CAP_SYS_ADMIN in the effective set: {e:?} ({})",
+                            e.desc()
+                        ),
+                        vec![],
+                    )
+                })?;
+                match effective(CAP_SYS_ADMIN) {
+                    Ok(false) => {}
+                    other => {
+                        return Err(c.setup_failed(
+                            format!("after the capset, capget shows CAP_SYS_ADMIN still effective ({other:?}), expected it gone"),
+                            vec![],
+                        ))
+                    }
+                }
+                let r = fixtures::raw::ioctl::create_vm(host.k, host.sys.fd, KVM_VM_S390_UCONTROL);
+                if let Ok(fd) = r {
+                    host.k.close(fd as i32);
+                }
+                let restored = dropped.restore();
+                c.call(
+                    "KVM_CREATE_VM on /dev/kvm, type KVM_VM_S390_UCONTROL, by a process without CAP_SYS_ADMIN in its effective set",
+                    &KVM_VM_S390_UCONTROL,
+                    EINVAL,
+                    r,
+                )?;
+                c.note(
+                    "kvm_arch_init_vm: the ucontrol type needs capable(CAP_SYS_ADMIN), else EINVAL",
+                );
+                if let Err(e) = restored {
+                    c.note(format!("CAP_SYS_ADMIN could not be put back ({e:?}); the case's process ends with it anyway"));
+                }
+                c.pass()
+            },
+        ),
+    )
+}
+
 /// KVM_CREATE_VM with type KVM_VM_S390_UCONTROL on a kernel without KVM_CAP_S390_UCONTROL
 /// (built without CONFIG_KVM_S390_UCONTROL, as Debian's are): kvm_arch_init_vm then takes no
 /// type but 0, EINVAL [V 6.1, 6.12, 7.2]; whatever the caller's capabilities.
@@ -547,6 +615,7 @@ pub fn cases() -> Vec<harness::Case> {
     cases.push(user_memory_cap_case());
     cases.push(ucontrol_create_case());
     cases.push(ucontrol_without_cap_case());
+    cases.push(ucontrol_without_cap_sys_admin_case());
     cases.push(mem_limit_case());
     cases.push(unaligned_gpa_mapped_case());
     cases.push(PROPERTY.case(SEED, &[], property));

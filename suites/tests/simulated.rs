@@ -186,14 +186,14 @@ fn ucontrol_rows_skip_by_default_and_run_with_sim_ucontrol() {
             .all(|m| *m == "needs KVM_CAP_S390_UCONTROL; host reports 0"),
         "{reasons:?}"
     );
-    assert_eq!(off.skipped.len(), 8, "{:?}", off.skipped);
+    assert_eq!(off.skipped.len(), 9, "{:?}", off.skipped);
     for generation in ["6.12", "7.2"] {
         let on = simulated(
             &["--sim-ucontrol", "--sim-kernel", generation, FILTER],
             &format!("ucontrol-{generation}"),
         );
         assert_eq!(on.code, Some(0), "{generation}: {}", on.output);
-        // Only the no-capability row skips; 8 rows ran.
+        // Only the no-capability row skips; 9 rows ran.
         let skipped: Vec<&str> = on.skipped.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(
             skipped,
