@@ -72,6 +72,8 @@ const PGM_PAGE_TRANS: Outcome = Outcome::Value(PGM_PAGE_TRANSLATION);
 const PGM_SEGMENT_TRANS: Outcome = Outcome::Value(PGM_SEGMENT_TRANSLATION);
 const PGM_ASCE: Outcome = Outcome::Value(PGM_ASCE_TYPE);
 const PGM_REGION3_TRANS: Outcome = Outcome::Value(PGM_REGION_THIRD_TRANS);
+const PGM_REGION1_TRANS: Outcome = Outcome::Value(PGM_REGION_FIRST_TRANS);
+const PGM_REGION2_TRANS: Outcome = Outcome::Value(PGM_REGION_SECOND_TRANS);
 
 // ---- what a row calls ----
 
@@ -1004,6 +1006,8 @@ fn dat_rows() -> Vec<Row> {
     let p = dat_in(PSW_PRIMARY);
     let sec = dat_in(PSW_SECONDARY);
     let home = dat_in(PSW_HOME);
+    // The home space behind a region-first ASCE (CR13; R1T → R2T → R3T → ST → PT).
+    let r1 = [Given::DatTables, Given::DatRegs(Regs::acr01(0, 0).home(REGION1_ASCE)), Given::Psw(PSW_HOME)];
     const F: u64 = TEID_FETCH;
     const S: u64 = TEID_STORE;
     vec![
@@ -1050,6 +1054,18 @@ fn dat_rows() -> Vec<Row> {
         row("dat::inject_secondary_region_third_invalid", vwrite(V_REGION_1, 8).flags(INJECT), PGM_REGION3_TRANS).needs(&ni).given(&sec).then(pending(0x3b, V_REGION_1 | S | AS_SECONDARY, 0)),
         row("dat::inject_secondary_beyond_region_third_table", vread(V_BEYOND_REGION_THIRD_TABLE, 8).flags(INJECT), PGM_REGION3_TRANS).needs(&ni).given(&sec).then(pending(0x3b, V_BEYOND_REGION_THIRD_TABLE | F | AS_SECONDARY, 0)),
         row("dat::secondary_region_third_check_only", vread(V_REGION_1, 8).flags(CHECK), PGM_REGION3_TRANS).needs(&n).given(&sec).then(dat::nothing_moved),
+        // A region-first ASCE walks all five levels; an invalid region-first entry or an index
+        // beyond the ASCE's length is region-first translation (0x39), an invalid region-second
+        // entry or an index outside the region-first entry's offset/length region-second (0x3a).
+        row("dat::region_first_read", vread(V_A, 64), OK).needs(&n).given(&r1).then(read_moved(&[(R_REGION1_A, 64)])),
+        row("dat::region_first_write", vwrite(V_A + 8, 64), OK).needs(&n).given(&r1).then(write_moved(&[(R_REGION1_A + 8, 64)])),
+        row("dat::region_first_invalid", vread(V_REGION_FIRST_1, 8), PGM_REGION1_TRANS).needs(&n).given(&r1).then(dat::nothing_moved),
+        row("dat::region_first_inject_invalid", vwrite(V_REGION_FIRST_1, 8).flags(INJECT), PGM_REGION1_TRANS).needs(&ni).given(&r1).then(pending(0x39, V_REGION_FIRST_1 | S | AS_HOME, 0)),
+        row("dat::region_first_inject_beyond_table_length", vread(V_BEYOND_REGION_FIRST_TABLE, 8).flags(INJECT), PGM_REGION1_TRANS).needs(&ni).given(&r1).then(pending(0x39, V_BEYOND_REGION_FIRST_TABLE | F | AS_HOME, 0)),
+        row("dat::region_first_invalid_check_only", vwrite(V_REGION_FIRST_1, 8).flags(CHECK), PGM_REGION1_TRANS).needs(&n).given(&r1).then(dat::nothing_moved),
+        row("dat::region_second_invalid", vread(V_REGION_SECOND_1, 8), PGM_REGION2_TRANS).needs(&n).given(&r1).then(dat::nothing_moved),
+        row("dat::region_second_inject_invalid", vwrite(V_REGION_SECOND_1, 8).flags(INJECT), PGM_REGION2_TRANS).needs(&ni).given(&r1).then(pending(0x3a, V_REGION_SECOND_1 | S | AS_HOME, 0)),
+        row("dat::region_second_inject_beyond_table_length", vread(V_BEYOND_REGION_SECOND_TABLE, 8).flags(INJECT), PGM_REGION2_TRANS).needs(&ni).given(&r1).then(pending(0x3a, V_BEYOND_REGION_SECOND_TABLE | F | AS_HOME, 0)),
     ]
 }
 

@@ -12,6 +12,7 @@
 //! | secondary (CR7) | region-third table at 0x82000, length 0 (512 regions, 1 TiB) | region 0 → segment table 0x83000 → page table 0x84000: 0x60000 → 0x73000; region 1 and up invalid |
 //! | home (CR13) | segment table at 0x85000 | segment 0 → page table 0x86000: 0x60000 → 0x74000 |
 //!
+//! | region-first space (CR13 of the `region_first_*` rows) | region-first table at 0x8a000, length 0 (512 entries) | region-first entry 0 (offset 0, length 0) → region-second table 0x8b000 → region-third table 0x8c000 → segment table 0x8d000 → page table 0x8e000: 0x60000 → 0x78000 (a frame no other space maps); region-first entries 1 and up and region-second entries 1 and up invalid |
 //! | access-list space (ASTE 0x87200) | segment table at 0x88000 | segment 0 → page table 0x89000: 0x60000 → 0x77000 (a frame no other space maps) |
 //!
 //! Access-register translation (gaccess.c `ar_translation` [V 6.12, 7.2]): an ALET is reserved
@@ -64,7 +65,12 @@ const AUTHORITY_TABLE: u64 = 0x8_72c0;
 const ACCESS_LIST_END: u64 = 0x8_7300;
 const AL_ST: u64 = 0x8_8000;
 const AL_PT: u64 = 0x8_9000;
-const TABLES_END: u64 = 0x8_a000;
+const REGION1_R1T: u64 = 0x8_a000;
+const REGION1_R2T: u64 = 0x8_b000;
+const REGION1_R3T: u64 = 0x8_c000;
+const REGION1_ST: u64 = 0x8_d000;
+const REGION1_PT: u64 = 0x8_e000;
+const TABLES_END: u64 = 0x8_f000;
 /// Outside guest memory (the slot is 1 MiB).
 pub const OUTSIDE_MEMORY: u64 = 0x10_0000;
 /// Where list `0x87080`'s ALE of ALEN 0x308 lies if its address wraps at 2 GiB.
@@ -92,6 +98,8 @@ pub const R_SECONDARY_A: u64 = 0x7_3000;
 pub const R_HOME_A: u64 = 0x7_4000;
 /// V_A in the access-list space (ASTE X).
 pub const R_AL_A: u64 = 0x7_7000;
+/// V_A in the region-first space.
+pub const R_REGION1_A: u64 = 0x7_8000;
 /// Segment 1: an invalid segment-table entry.
 pub const V_SEGMENT_INVALID: u64 = 0x10_0000;
 /// Segment index 512: beyond the segment table's length (0: 512 entries).
@@ -101,15 +109,28 @@ pub const V_BEYOND_SEGMENT_TABLE: u64 = 0x2000_0000;
 pub const V_REGION_1: u64 = 0x8000_0000;
 /// Region-third index 512: beyond the region-third table's length (secondary space).
 pub const V_BEYOND_REGION_THIRD_TABLE: u64 = 1 << 40;
+/// Region-first index 1: an invalid region-first entry (region-first space).
+pub const V_REGION_FIRST_1: u64 = 1 << 53;
+/// Region-first index 512: beyond the region-first table's length (ASCE TL 0).
+pub const V_BEYOND_REGION_FIRST_TABLE: u64 = 1 << 62;
+/// Region-second index 1: an invalid region-second entry (region-first space).
+pub const V_REGION_SECOND_1: u64 = 1 << 42;
+/// Region-second index 512: beyond the region-second table's length (region-first entry 0's
+/// TL 0).
+pub const V_BEYOND_REGION_SECOND_TABLE: u64 = 1 << 51;
 
 /// ASCEs: origin | designation type (bits 60-61) | table length (62-63).
 pub const PRIMARY_ASCE: u64 = PRIMARY_ST;
 pub const SECONDARY_ASCE: u64 = SECONDARY_R3T | 1 << 2;
 pub const HOME_ASCE: u64 = HOME_ST;
 pub const AL_ASCE: u64 = AL_ST;
+/// Designation type 3 (region-first table), length 0.
+pub const REGION1_ASCE: u64 = REGION1_R1T | 3 << 2;
 
 const INVALID_REGION3: u64 = 1 << 5 | 1 << 2;
 const INVALID_SEGMENT: u64 = 1 << 5;
+const INVALID_REGION1: u64 = 1 << 5 | 3 << 2;
+const INVALID_REGION2: u64 = 1 << 5 | 2 << 2;
 const INVALID_PAGE: u64 = 1 << 10;
 const PAGE_PROTECTED: u64 = 1 << 9;
 const PAGE_Z: u64 = 1 << 11;
@@ -178,6 +199,11 @@ fn entries() -> Vec<(u64, u64)> {
     table(&mut e, HOME_PT, 256, INVALID_PAGE);
     table(&mut e, AL_ST, 512, INVALID_SEGMENT);
     table(&mut e, AL_PT, 256, INVALID_PAGE);
+    table(&mut e, REGION1_R1T, 512, INVALID_REGION1);
+    table(&mut e, REGION1_R2T, 512, INVALID_REGION2);
+    table(&mut e, REGION1_R3T, 512, INVALID_REGION3);
+    table(&mut e, REGION1_ST, 512, INVALID_SEGMENT);
+    table(&mut e, REGION1_PT, 256, INVALID_PAGE);
     // The designations, access lists, ASTEs and authority table: zero but what follows.
     table(
         &mut e,
@@ -256,6 +282,13 @@ fn entries() -> Vec<(u64, u64)> {
         (page(HOME_PT, V_A), R_HOME_A),
         (AL_ST, AL_PT),
         (page(AL_PT, V_A), R_AL_A),
+        // Region-first entry 0: region-second-table origin | type 3, offset and length 0;
+        // region-second entry 0: region-third-table origin | type 2.
+        (REGION1_R1T, REGION1_R2T | 3 << 2),
+        (REGION1_R2T, REGION1_R3T | 2 << 2),
+        (REGION1_R3T, REGION1_ST | 1 << 2),
+        (REGION1_ST, REGION1_PT),
+        (page(REGION1_PT, V_A), R_REGION1_A),
     ]);
     e
 }
@@ -315,6 +348,8 @@ pub struct Regs {
     pub acrs: [u32; 16],
     pub cr2: u64,
     pub eax: u16,
+    /// CR13: the home space's ASCE.
+    pub home: u64,
 }
 
 impl Regs {
@@ -327,6 +362,7 @@ impl Regs {
             acrs,
             cr2: ACCESS_LIST_DESIGNATION,
             eax: 0,
+            home: HOME_ASCE,
         }
     }
 
@@ -338,6 +374,7 @@ impl Regs {
             acrs,
             cr2: ACCESS_LIST_DESIGNATION,
             eax: 0,
+            home: HOME_ASCE,
         }
     }
 
@@ -347,6 +384,11 @@ impl Regs {
 
     pub const fn cr2(self, cr2: u64) -> Regs {
         Regs { cr2, ..self }
+    }
+
+    /// CR13 `home` instead of the home space's segment-table ASCE.
+    pub const fn home(self, home: u64) -> Regs {
+        Regs { home, ..self }
     }
 }
 
@@ -359,11 +401,11 @@ pub fn set_regs(env: &mut Env, c: &mut Checker, r: Regs) -> Step<()> {
     s.crs[5] = ACCESS_LIST_DESIGNATION_P;
     s.crs[7] = SECONDARY_ASCE;
     s.crs[8] = u64::from(r.eax) << 16;
-    s.crs[13] = HOME_ASCE;
+    s.crs[13] = r.home;
     s.acrs = r.acrs;
     let what = format!(
-        "struct kvm_sregs {{ acrs: {:x?}, crs: CR1 {PRIMARY_ASCE:#x}, CR2 {:#x}, CR5 {ACCESS_LIST_DESIGNATION_P:#x}, CR7 {SECONDARY_ASCE:#x}, CR8 {:#x}, CR13 {HOME_ASCE:#x}, others 0 }}",
-        r.acrs, s.crs[2], s.crs[8]
+        "struct kvm_sregs {{ acrs: {:x?}, crs: CR1 {PRIMARY_ASCE:#x}, CR2 {:#x}, CR5 {ACCESS_LIST_DESIGNATION_P:#x}, CR7 {SECONDARY_ASCE:#x}, CR8 {:#x}, CR13 {:#x}, others 0 }}",
+        r.acrs, s.crs[2], s.crs[8], s.crs[13]
     );
     c.setup(
         "KVM_SET_SREGS on the vcpu (ASCEs, ALETs)",
