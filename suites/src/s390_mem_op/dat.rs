@@ -355,15 +355,9 @@ pub struct Regs {
 impl Regs {
     /// Access registers 0 and 1, CR2 the access list A, EAX 0.
     pub const fn acr01(acr0: u32, acr1: u32) -> Regs {
-        let mut acrs = [0; 16];
-        acrs[0] = acr0;
-        acrs[1] = acr1;
-        Regs {
-            acrs,
-            cr2: ACCESS_LIST_DESIGNATION,
-            eax: 0,
-            home: HOME_ASCE,
-        }
+        let mut r = Regs::alet(1, acr1);
+        r.acrs[0] = acr0;
+        r
     }
 
     /// Access register `ar` (1-15) holds `alet`, the others 0; CR2 the access list A.
