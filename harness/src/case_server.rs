@@ -7,17 +7,23 @@
 //! SOCK_SEQPACKET socket on its stdin, one message per frame:
 //!
 //! ```text
-//! runner -> server   R<case id>          run this case (taken by the waiting case process)
-//! server -> runner   P<pid>              the case process started (its pid = its group; sent
-//!                                        by that process)
-//!                    O<bytes>            what it wrote on stdout/stderr, in order
-//!                    X<c code|s signal>  it ended (not yet reaped: the group id stays valid
-//!                                        until the runner's next frame or the end)
-//!                    E<reason>           it could not be started (from the server, or the
-//!                                        waiting case process for an unknown id)
+//! runner -> server   R<case id>   run this case (taken by the waiting case process)
+//! server -> runner   S<pid>       the process that takes the next request is waiting (its pid
+//!                                 is its group)
+//!                    N<reason>    there is none: the server could not fork it
+//!                    O<bytes>     what the case process wrote on stdout/stderr, in order
+//!                    X<c code|s signal|r>\n<S pid|N reason>\n<bytes>
+//!                                 it ended (not yet reaped: the group id stays valid until the
+//!                                 runner's next request or the end; r: its output ended with
+//!                                 its result line, its status was not waited for), the process
+//!                                 for the next request, the rest of its output
+//!                    E<reason>    the waiting case process refused the request (unknown id)
 //! ```
 //!
-//! A dead server costs only the case it was running; the worker starts a new one.
+//! A case's frames are `O* X`: its end, the next process and the last of its output come in
+//! one frame (the worker wakes once a case), and nothing wakes the worker while a case runs
+//! (the next process is announced with the end of the one before, and once at the start). A
+//! dead server costs only the case it was running; the worker starts a new one.
 
 use crate::case::{Case, CaseContext, ForkFn, RunPlan};
 use crate::cli::HarnessArgs;
@@ -26,59 +32,138 @@ use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpid, getppid, pipe2, setpgid, Pid};
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-/// The largest frame: an output chunk plus its tag.
+/// The largest frame: an output chunk and the end frame's header (exit and next process).
 const FRAME_MAX: usize = 64 * 1024;
+/// The most output one frame carries.
+const OUTPUT_CHUNK: usize = FRAME_MAX - 1024;
+/// The most of a reason a `Next::Missing` carries (it shares the end frame with the output).
+const REASON_MAX: usize = 512;
 
 /// How a case process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
     Code(i32),
     Signal(i32),
+    /// Its output ended with its result line: the result is what counts, and its exit status
+    /// was not waited for.
+    Reported,
+}
+
+/// Which process takes the worker's next request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next<'a> {
+    /// This one, waiting (its pid is its process group).
+    Ready(u32),
+    /// None: the server could not fork it, for this reason.
+    Missing(&'a str),
+}
+
+impl Next<'_> {
+    fn encode_into(&self, f: &mut Vec<u8>) {
+        match self {
+            Next::Ready(pid) => {
+                let _ = write!(f, "S{pid}");
+            }
+            // One line: the end frame puts the output after it.
+            Next::Missing(why) => {
+                f.push(b'N');
+                let why = why.bytes().take(REASON_MAX);
+                f.extend(why.map(|b| if b == b'\n' { b' ' } else { b }));
+            }
+        }
+    }
+
+    fn decode(f: &[u8]) -> Option<Next<'_>> {
+        let (&tag, body) = f.split_first()?;
+        let text = std::str::from_utf8(body).ok()?;
+        match tag {
+            b'S' => Some(Next::Ready(text.parse().ok()?)),
+            b'N' => Some(Next::Missing(text)),
+            _ => None,
+        }
+    }
+
+    fn owned(&self) -> Result<u32, String> {
+        match *self {
+            Next::Ready(pid) => Ok(pid),
+            Next::Missing(why) => Err(why.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
 enum Frame<'a> {
     Run(&'a str),
-    Started(u32),
+    /// The first announcement, and the one after a refused request.
+    Next(Next<'a>),
     Output(&'a [u8]),
-    Ended(Exit),
+    /// A case's end in one frame (one wake-up of the worker): how its process ended, the
+    /// process for the next request, and the rest of its output.
+    Ended {
+        exit: Exit,
+        next: Next<'a>,
+        output: &'a [u8],
+    },
     Refused(&'a str),
 }
 
 impl Frame<'_> {
-    fn encode(&self) -> Vec<u8> {
-        let (tag, body): (u8, Vec<u8>) = match self {
-            Frame::Run(id) => (b'R', id.as_bytes().to_vec()),
-            Frame::Started(pid) => (b'P', pid.to_string().into_bytes()),
-            Frame::Output(b) => (b'O', b.to_vec()),
-            Frame::Ended(Exit::Code(c)) => (b'X', format!("c{c}").into_bytes()),
-            Frame::Ended(Exit::Signal(s)) => (b'X', format!("s{s}").into_bytes()),
-            Frame::Refused(why) => (b'E', why.as_bytes().to_vec()),
-        };
-        let mut f = Vec::with_capacity(body.len() + 1);
-        f.push(tag);
-        f.extend(body);
-        f
+    /// The frame in `f` (cleared first; a buffer made once is used again without allocating).
+    fn encode_into(&self, f: &mut Vec<u8>) {
+        f.clear();
+        match self {
+            Frame::Run(id) => {
+                f.push(b'R');
+                f.extend_from_slice(id.as_bytes());
+            }
+            Frame::Next(next) => next.encode_into(f),
+            Frame::Output(b) => {
+                f.push(b'O');
+                f.extend_from_slice(b);
+            }
+            Frame::Ended { exit, next, output } => {
+                let _ = match exit {
+                    Exit::Code(c) => writeln!(f, "Xc{c}"),
+                    Exit::Signal(s) => writeln!(f, "Xs{s}"),
+                    Exit::Reported => writeln!(f, "Xr"),
+                };
+                next.encode_into(f);
+                f.push(b'\n');
+                f.extend_from_slice(output);
+            }
+            Frame::Refused(why) => {
+                f.push(b'E');
+                f.extend_from_slice(why.as_bytes());
+            }
+        }
     }
 
     fn decode(f: &[u8]) -> Option<Frame<'_>> {
         let (&tag, body) = f.split_first()?;
         let text = || std::str::from_utf8(body).ok();
-        let number = |s: &str| s.parse::<i32>().ok();
         Some(match tag {
             b'R' => Frame::Run(text()?),
-            b'P' => Frame::Started(text()?.parse().ok()?),
+            b'S' | b'N' => Frame::Next(Next::decode(f)?),
             b'O' => Frame::Output(body),
-            b'X' => match text()?.split_at_checked(1)? {
-                ("c", n) => Frame::Ended(Exit::Code(number(n)?)),
-                ("s", n) => Frame::Ended(Exit::Signal(number(n)?)),
-                _ => return None,
-            },
+            b'X' => {
+                let mut parts = body.splitn(3, |&b| b == b'\n');
+                let exit = std::str::from_utf8(parts.next()?).ok()?;
+                let number = |s: &str| s.parse::<i32>().ok();
+                let exit = match exit.split_at_checked(1)? {
+                    ("c", n) => Exit::Code(number(n)?),
+                    ("s", n) => Exit::Signal(number(n)?),
+                    ("r", "") => Exit::Reported,
+                    _ => return None,
+                };
+                let next = Next::decode(parts.next()?)?;
+                let output = parts.next()?;
+                Frame::Ended { exit, next, output }
+            }
             b'E' => Frame::Refused(text()?),
             _ => return None,
         })
@@ -86,7 +171,9 @@ impl Frame<'_> {
 }
 
 fn send_frame(fd: &impl AsRawFd, frame: &Frame) -> nix::Result<()> {
-    send(fd.as_raw_fd(), &frame.encode(), MsgFlags::MSG_NOSIGNAL).map(|_| ())
+    let mut f = Vec::new();
+    frame.encode_into(&mut f);
+    send(fd.as_raw_fd(), &f, MsgFlags::MSG_NOSIGNAL).map(|_| ())
 }
 
 // ---- the server ----
@@ -107,6 +194,7 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
     crate::child::capture_panics();
     let cases: HashMap<&str, &Case> = plan.cases.iter().map(|c| (c.id.as_str(), c)).collect();
     let socket = std::io::stdin();
+    let send_failed = |e: nix::errno::Errno| format!("case server: send: {e}");
     // The case process that ended last, reaped once the worker has sent its next request (it
     // has killed and forgotten the group by then) or closed the socket.
     let mut ended: Option<Pid> = None;
@@ -117,27 +205,29 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
     };
     // One buffer for every output frame, made before the first fork: the server then writes
     // only the pages a frame needs (each page it writes after a fork is a copy-on-write fault).
-    let mut out = vec![0u8; FRAME_MAX];
+    let mut out = vec![0u8; OUTPUT_CHUNK + 1];
+    let mut end = vec![0u8; FRAME_MAX];
     // The next case's process, forked before its request comes: it takes the request from the
-    // socket itself (the case starts one wake-up sooner than if this server took it) and says
-    // so; the server then forks the one after while the case runs (on another core).
+    // socket itself (the case starts one wake-up sooner than if this server took it); the
+    // server then forks the one after while the case runs (on another core).
     let mut standby = Standby::fork(fork, &cases, ctx);
+    send_frame(&socket, &Frame::Next(next_of(&standby))).map_err(send_failed)?;
     loop {
         let s = match standby {
             Ok(s) => s,
             Err(why) => {
-                // No process for the next request: answer it with the reason, then try again.
-                let n = recv(socket.as_raw_fd(), &mut out, MsgFlags::empty());
+                // The worker was told (N) and starts its cases another way; answer anything
+                // it still asks with the reason until it closes the socket.
                 reap(&mut ended);
-                match n {
-                    Ok(0) => return Ok(()),
-                    Ok(_) => send_frame(&socket, &Frame::Refused(&why))
-                        .map_err(|e| format!("case server: send: {e}"))?,
-                    Err(nix::errno::Errno::EINTR) => {}
-                    Err(e) => return Err(format!("case server: recv: {e}")),
+                loop {
+                    match recv(socket.as_raw_fd(), &mut out, MsgFlags::empty()) {
+                        Ok(0) => return Ok(()),
+                        Ok(_) => send_frame(&socket, &Frame::Refused(&why))
+                            .map_err(|e| format!("case server: send: {e}"))?,
+                        Err(nix::errno::Errno::EINTR) => {}
+                        Err(e) => return Err(format!("case server: recv: {e}")),
+                    }
                 }
-                standby = Standby::fork(fork, &cases, ctx);
-                continue;
             }
         };
         let pid = s.pid;
@@ -145,8 +235,17 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
             Some(output) => {
                 reap(&mut ended);
                 standby = Standby::fork(fork, &cases, ctx);
-                relay(&socket, pid, output, &mut out)
-                    .map_err(|e| format!("case server: send: {e}"))?;
+                let (exit, rest) = relay(&socket, pid, output, &mut out).map_err(send_failed)?;
+                // The next process is announced with this case's end, not when forked: a
+                // frame while a case runs would wake the worker then.
+                let next = next_of(&standby);
+                Frame::Ended {
+                    exit,
+                    next,
+                    output: &out[1..rest],
+                }
+                .encode_into(&mut end);
+                send(socket.as_raw_fd(), &end, MsgFlags::MSG_NOSIGNAL).map_err(send_failed)?;
                 ended = Some(pid);
             }
             None => {
@@ -168,14 +267,23 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
                     }
                 }
                 standby = Standby::fork(fork, &cases, ctx);
+                send_frame(&socket, &Frame::Next(next_of(&standby))).map_err(send_failed)?;
             }
         }
     }
 }
 
-/// A forked case process that takes the worker's next request from the socket, says which
-/// process runs it (its pid, also its process group) and runs it: its own process group, dead
-/// with the server, stdout and stderr into the output pipe whose read end the server keeps.
+/// What tells the worker which process takes its next request.
+fn next_of(standby: &Result<Standby, String>) -> Next<'_> {
+    match standby {
+        Ok(s) => Next::Ready(s.pid.as_raw() as u32),
+        Err(why) => Next::Missing(why),
+    }
+}
+
+/// A forked case process that takes the worker's next request from the socket and runs it: its
+/// own process group (its pid, announced to the worker before the request), dead with the
+/// server, stdout and stderr into the output pipe whose read end the server keeps.
 struct Standby {
     pid: Pid,
     output: OwnedFd,
@@ -229,9 +337,6 @@ impl Standby {
                 let _ = send_frame(&socket, &Frame::Refused(&format!("no case with id {id}")));
                 return STANDBY_REFUSED;
             };
-            if send_frame(&socket, &Frame::Started(getpid().as_raw() as u32)).is_err() {
-                return STANDBY_WORKER_DONE;
-            }
             // Only the server talks to the worker from here on; the case cannot touch it.
             drop(socket);
             if nix::unistd::write(&taken_write, b"T").is_err() {
@@ -266,9 +371,15 @@ impl Standby {
 }
 
 /// Pass on the case's output (gathered in `frame` behind the output tag, a frame sent when
-/// full and the rest at EOF, so the worker wakes once for a case's few lines, not per write),
-/// then say how the process ended.
-fn relay(socket: &impl AsRawFd, pid: Pid, output: OwnedFd, frame: &mut [u8]) -> nix::Result<()> {
+/// full), and tell how the process ended and where the rest of its output ends in `frame`
+/// (`frame[1..end]`: it goes with the end frame, so the worker wakes once for a case's few
+/// lines).
+fn relay(
+    socket: &impl AsRawFd,
+    pid: Pid,
+    output: OwnedFd,
+    frame: &mut [u8],
+) -> nix::Result<(Exit, usize)> {
     let mut output = std::fs::File::from(output);
     let send_output = |frame: &[u8]| send(socket.as_raw_fd(), frame, MsgFlags::MSG_NOSIGNAL);
     frame[0] = b'O';
@@ -285,8 +396,10 @@ fn relay(socket: &impl AsRawFd, pid: Pid, output: OwnedFd, frame: &mut [u8]) -> 
             Err(_) => break,
         }
     }
-    if len > 1 {
-        send_output(&frame[..len])?;
+    // Its output ends when its files close, late in its exit: with the result in it, the
+    // status that comes after it (one more wake-up of this server) changes nothing.
+    if crate::child::ends_with_result(&frame[1..len]) {
+        return Ok((Exit::Reported, len));
     }
     // Not reaped yet (WNOWAIT): the runner still kills the group by this id.
     let exit = loop {
@@ -297,7 +410,7 @@ fn relay(socket: &impl AsRawFd, pid: Pid, output: OwnedFd, frame: &mut [u8]) -> 
             Err(_) => break Exit::Code(-1),
         }
     };
-    send_frame(socket, &Frame::Ended(exit))
+    Ok((exit, len))
 }
 
 // ---- the runner's side ----
@@ -324,6 +437,9 @@ pub(crate) enum ServerError {
 pub(crate) struct CaseServer {
     socket: OwnedFd,
     process: Child,
+    /// The process that takes the next request, as last announced (None before the first
+    /// announcement is read), or why there is none.
+    next: Option<Result<u32, String>>,
 }
 
 impl CaseServer {
@@ -348,33 +464,110 @@ impl CaseServer {
         Ok(CaseServer {
             socket: ours,
             process,
+            next: None,
         })
     }
 
     /// Run one case under `timeout`: a case still running then is killed with its group, and
     /// what it wrote until then comes back.
     pub(crate) fn run(&mut self, case: &Case, timeout: Duration) -> Result<Finished, ServerError> {
-        let lost = |what: String| ServerError::Lost(what);
+        let mut frame = vec![0u8; FRAME_MAX];
+        let pid = self.next_process(&mut frame, Instant::now() + timeout)?;
+        let lost = |what: &str| ServerError::Lost(what.to_string());
+        if !crate::interrupt::track(pid) {
+            // A signal came before the case: its process goes with this server.
+            return Err(lost("the run was interrupted"));
+        }
+        let result = self.run_tracked(case, pid, timeout, &mut frame);
+        // Whatever the case left running in its group goes with it; the server reaps the
+        // process only after the next request, so the group id is still the case's.
+        crate::interrupt::kill_group(pid);
+        crate::interrupt::forget(pid);
+        if result.is_err() {
+            let _ = self.process.kill();
+        }
+        result
+    }
+
+    /// The process that takes the next request: the last one announced, or the server's first
+    /// announcement.
+    fn next_process(&mut self, frame: &mut [u8], deadline: Instant) -> Result<u32, ServerError> {
+        let unavailable = |what: &str| ServerError::Unavailable(what.to_string());
+        while self.next.is_none() {
+            let n = match self.recv_until(frame, deadline) {
+                Ok(Some(n)) => n,
+                Ok(None) => return Err(unavailable("the case server did not get ready in time")),
+                Err(_) => return Err(unavailable("the case server ended before it was ready")),
+            };
+            self.next = Some(match Frame::decode(&frame[..n]) {
+                Some(Frame::Next(next)) => next.owned(),
+                _ => return Err(unavailable("the case server sent an unreadable frame")),
+            });
+        }
+        match self.next.take() {
+            Some(Ok(pid)) => Ok(pid),
+            Some(Err(why)) => Err(ServerError::Unavailable(why)),
+            None => unreachable!("announced just above"),
+        }
+    }
+
+    fn run_tracked(
+        &mut self,
+        case: &Case,
+        pid: u32,
+        timeout: Duration,
+        frame: &mut [u8],
+    ) -> Result<Finished, ServerError> {
+        let lost = |what: &str| ServerError::Lost(what.to_string());
         send_frame(&self.socket, &Frame::Run(&case.id))
             .map_err(|e| ServerError::Unavailable(format!("the case server is gone ({e})")))?;
-        let mut pid = None;
         let mut output = Vec::new();
         let mut timed_out = false;
         let mut deadline = Instant::now() + timeout;
-        let mut frame = vec![0u8; FRAME_MAX];
-        let result = loop {
+        loop {
+            let n = match self.recv_until(frame, deadline)? {
+                Some(n) => n,
+                None if !timed_out => {
+                    // The group goes; the server then reports the end.
+                    timed_out = true;
+                    crate::interrupt::kill_group(pid);
+                    deadline = Instant::now() + Duration::from_secs(5);
+                    continue;
+                }
+                None => return Err(lost("the case server stopped answering")),
+            };
+            match Frame::decode(&frame[..n]) {
+                Some(Frame::Output(b)) => output.extend_from_slice(b),
+                Some(Frame::Ended {
+                    exit,
+                    next,
+                    output: rest,
+                }) => {
+                    output.extend_from_slice(rest);
+                    self.next = Some(next.owned());
+                    return Ok(Finished {
+                        output,
+                        exit,
+                        timed_out,
+                    });
+                }
+                Some(Frame::Refused(why)) => return Err(ServerError::Unavailable(why.to_string())),
+                _ => return Err(lost("the case server sent an unreadable frame")),
+            }
+        }
+    }
+
+    /// The next frame's length in `frame`, or None when `deadline` passed first.
+    fn recv_until(
+        &self,
+        frame: &mut [u8],
+        deadline: Instant,
+    ) -> Result<Option<usize>, ServerError> {
+        let lost = |what: String| ServerError::Lost(what);
+        loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                match (pid, timed_out) {
-                    (Some(p), false) => {
-                        // The group goes; the server then reports the end.
-                        timed_out = true;
-                        crate::interrupt::kill_group(p);
-                        deadline = Instant::now() + Duration::from_secs(5);
-                        continue;
-                    }
-                    _ => break Err(lost("the case server stopped answering".into())),
-                }
+                return Ok(None);
             }
             let wait =
                 nix::poll::PollTimeout::try_from(left).unwrap_or(nix::poll::PollTimeout::MAX);
@@ -385,45 +578,15 @@ impl CaseServer {
             match nix::poll::poll(&mut fds, wait) {
                 Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
                 Ok(_) => {}
-                Err(e) => break Err(lost(format!("poll: {e}"))),
+                Err(e) => return Err(lost(format!("poll: {e}"))),
             }
-            let n = match recv(self.socket.as_raw_fd(), &mut frame, MsgFlags::empty()) {
-                Ok(0) => break Err(lost("the case server ended".into())),
-                Ok(n) => n,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => break Err(lost(format!("recv: {e}"))),
-            };
-            match Frame::decode(&frame[..n]) {
-                Some(Frame::Started(p)) => {
-                    pid = Some(p);
-                    if !crate::interrupt::track(p) {
-                        crate::interrupt::kill_group(p); // a signal came meanwhile
-                    }
-                }
-                Some(Frame::Output(b)) => output.extend_from_slice(b),
-                Some(Frame::Ended(exit)) => {
-                    break Ok(Finished {
-                        output,
-                        exit,
-                        timed_out,
-                    })
-                }
-                Some(Frame::Refused(why)) if pid.is_none() => {
-                    break Err(ServerError::Unavailable(why.to_string()))
-                }
-                _ => break Err(lost("the case server sent an unreadable frame".into())),
+            match recv(self.socket.as_raw_fd(), frame, MsgFlags::empty()) {
+                Ok(0) => return Err(lost("the case server ended".into())),
+                Ok(n) => return Ok(Some(n)),
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(lost(format!("recv: {e}"))),
             }
-        };
-        if let Some(p) = pid {
-            // Whatever the case left running in its group goes with it; the server reaps the
-            // process only after this (on the next frame), so the group id is still the case's.
-            crate::interrupt::kill_group(p);
-            crate::interrupt::forget(p);
         }
-        if result.is_err() {
-            let _ = self.process.kill();
-        }
-        result
     }
 }
 
@@ -441,19 +604,40 @@ mod tests {
 
     #[test]
     fn frames_round_trip() {
-        for f in [
+        let ended = |exit, next, output| Frame::Ended { exit, next, output };
+        let mut f = Vec::new();
+        for frame in [
             Frame::Run("a::b::c"),
-            Frame::Started(4242),
+            Frame::Next(Next::Ready(4242)),
+            Frame::Next(Next::Missing("fork: EAGAIN")),
             Frame::Output(b"some\0bytes"),
-            Frame::Ended(Exit::Code(0)),
-            Frame::Ended(Exit::Code(-1)),
-            Frame::Ended(Exit::Signal(9)),
+            ended(Exit::Code(0), Next::Ready(7), b"lines\nand \0 more\n"),
+            ended(Exit::Code(-1), Next::Missing("fork: ENOMEM"), b""),
+            ended(Exit::Signal(9), Next::Ready(1), b"\n"),
+            ended(Exit::Reported, Next::Ready(2), b"x"),
             Frame::Refused("fork refused"),
         ] {
-            assert_eq!(Frame::decode(&f.encode()), Some(f));
+            frame.encode_into(&mut f);
+            assert_eq!(Frame::decode(&f), Some(frame));
         }
+        // A reason is one line, cut to its bound, whatever the fork said.
+        let long = format!("a\nb{}", "c".repeat(2 * REASON_MAX));
+        ended(Exit::Code(1), Next::Missing(&long), b"out").encode_into(&mut f);
+        let Some(Frame::Ended {
+            next: Next::Missing(why),
+            output,
+            ..
+        }) = Frame::decode(&f)
+        else {
+            panic!("expected an end frame, got {:?}", Frame::decode(&f));
+        };
+        assert_eq!(
+            (why.len(), why.contains('\n'), output),
+            (REASON_MAX, false, &b"out"[..])
+        );
         assert_eq!(Frame::decode(b""), None);
-        assert_eq!(Frame::decode(b"Pnot a pid"), None);
-        assert_eq!(Frame::decode(b"Xq1"), None);
+        assert_eq!(Frame::decode(b"Snot a pid"), None);
+        assert_eq!(Frame::decode(b"Xq1\nS1\n"), None);
+        assert_eq!(Frame::decode(b"Xc0\nS1"), None, "no output part");
     }
 }

@@ -44,6 +44,14 @@ pub(crate) fn run_and_report(case: &Case, ctx: &CaseContext) {
     out(&format!("\n{RESULT_MARKER}{json}\n"));
 }
 
+/// Whether `bytes` (the end of a case process's output) end with its result line.
+pub(crate) fn ends_with_result(bytes: &[u8]) -> bool {
+    let last_line = bytes
+        .strip_suffix(b"\n")
+        .map(|b| b.rsplit(|&c| c == b'\n').next().unwrap_or(b));
+    last_line.is_some_and(|l| l.starts_with(RESULT_MARKER.as_bytes()))
+}
+
 /// What the runner reads back from a case process's output: what the case printed, and its
 /// result when the process got as far as reporting one.
 pub(crate) fn split_output(bytes: &[u8]) -> (String, Option<Result<CaseReport, String>>) {
@@ -76,5 +84,20 @@ mod tests {
         assert_eq!((printed.as_str(), result.is_none()), ("a panic", true));
         let (_, result) = split_output(format!("{RESULT_MARKER}{{").as_bytes());
         assert!(result.unwrap().is_err());
+    }
+
+    #[test]
+    fn only_a_whole_last_line_is_a_result() {
+        let json = serde_json::to_string(&CaseReport::pass("fine")).unwrap();
+        let line = format!("{RESULT_MARKER}{json}\n");
+        assert!(ends_with_result(line.as_bytes()));
+        assert!(ends_with_result(format!("hello\n\n{line}").as_bytes()));
+        assert!(
+            !ends_with_result(line.trim_end().as_bytes()),
+            "a line cut short"
+        );
+        assert!(!ends_with_result(format!("{line}more\n").as_bytes()));
+        assert!(!ends_with_result(format!("x{line}").as_bytes()));
+        assert!(!ends_with_result(b""));
     }
 }

@@ -122,15 +122,10 @@ enum Launch {
 fn judge(finished: Result<Finished, Launch>, timeout: u64) -> (CaseReport, String, Option<NotRun>) {
     let f = match finished {
         Ok(f) => f,
-        Err(Launch::Interrupted) => {
-            let why = crate::interrupt::interrupted()
-                .map(crate::interrupt::reason)
-                .unwrap_or_else(|| "run interrupted".into());
-            return (
-                CaseReport::skip(why),
-                String::new(),
-                Some(NotRun::Interrupted),
-            );
+        Err(Launch::Interrupted) => return interrupted_before_start(),
+        Err(Launch::Lost(_)) if crate::interrupt::interrupted().is_some() => {
+            // The runner killed its process on the signal (or its server on the way out).
+            return interrupted_before_start();
         }
         Err(Launch::Spawn(e)) => {
             let hint = if e.raw_os_error() == Some(nix::libc::ENOEXEC) {
@@ -164,6 +159,18 @@ fn judge(finished: Result<Finished, Launch>, timeout: u64) -> (CaseReport, Strin
     (report, printed, None)
 }
 
+/// The result of a case that a signal kept from running: a skip saying so.
+fn interrupted_before_start() -> (CaseReport, String, Option<NotRun>) {
+    let why = crate::interrupt::interrupted()
+        .map(crate::interrupt::reason)
+        .unwrap_or_else(|| "run interrupted".into());
+    (
+        CaseReport::skip(why),
+        String::new(),
+        Some(NotRun::Interrupted),
+    )
+}
+
 fn describe_exit(exit: Exit) -> String {
     match exit {
         Exit::Signal(sig) => {
@@ -173,6 +180,8 @@ fn describe_exit(exit: Exit) -> String {
             format!("crashed: killed by signal {sig} ({name}) before reporting a result")
         }
         Exit::Code(code) => format!("exited with status {code} before reporting a result"),
+        // (The server says Reported only with a result line there.)
+        Exit::Reported => "ended without a readable result".into(),
     }
 }
 
