@@ -440,6 +440,9 @@ pub(crate) struct CaseServer {
     /// The process that takes the next request, as last announced (None before the first
     /// announcement is read), or why there is none.
     next: Option<Result<u32, String>>,
+    /// Every frame is read into this one buffer, made once (a new one per case would be a new
+    /// allocation, and new pages, on the way from one case to the next).
+    frame: Vec<u8>,
 }
 
 impl CaseServer {
@@ -465,20 +468,32 @@ impl CaseServer {
             socket: ours,
             process,
             next: None,
+            frame: vec![0u8; FRAME_MAX],
         })
     }
 
     /// Run one case under `timeout`: a case still running then is killed with its group, and
     /// what it wrote until then comes back.
     pub(crate) fn run(&mut self, case: &Case, timeout: Duration) -> Result<Finished, ServerError> {
-        let mut frame = vec![0u8; FRAME_MAX];
-        let pid = self.next_process(&mut frame, Instant::now() + timeout)?;
+        let mut frame = std::mem::take(&mut self.frame);
+        let result = self.run_with(case, timeout, &mut frame);
+        self.frame = frame;
+        result
+    }
+
+    fn run_with(
+        &mut self,
+        case: &Case,
+        timeout: Duration,
+        frame: &mut [u8],
+    ) -> Result<Finished, ServerError> {
+        let pid = self.next_process(frame, Instant::now() + timeout)?;
         let lost = |what: &str| ServerError::Lost(what.to_string());
         if !crate::interrupt::track(pid) {
             // A signal came before the case: its process goes with this server.
             return Err(lost("the run was interrupted"));
         }
-        let result = self.run_tracked(case, pid, timeout, &mut frame);
+        let result = self.run_tracked(case, pid, timeout, frame);
         // Whatever the case left running in its group goes with it; the server reaps the
         // process only after the next request, so the group id is still the case's.
         crate::interrupt::kill_group(pid);
