@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-}
 rounds=${2:-15}
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || die "needs read-write /dev/kvm"
-cargo build --release --locked --quiet -p suites
+./run.sh build || die "the build failed"
 suite=target/release/kvm-conformance
 
 

@@ -33,7 +33,7 @@ if [ ! -x "$selftest" ]; then
     "$shared/bench/build_selftest.sh" "$tree" "$work/selftest" \
         "$tree/tools/testing/selftests/kvm/set_memory_region_test.c" >/dev/null
 fi
-cargo build --release --locked --quiet -p suites
+./run.sh build || die "the build failed"
 suite=target/release/kvm-conformance
 
 
