@@ -62,11 +62,17 @@ pub(crate) struct Launcher<'a> {
 }
 
 impl<'a> Launcher<'a> {
-    pub(crate) fn new(args: &'a HarnessArgs, ctx: CaseContext, can_fork: bool) -> Self {
+    /// `server`: one already started for this worker (`runner::start_early`).
+    pub(crate) fn new(
+        args: &'a HarnessArgs,
+        ctx: CaseContext,
+        can_fork: bool,
+        server: Option<CaseServer>,
+    ) -> Self {
         let way = if args.in_process {
             Way::InProcess
         } else if can_fork {
-            Way::Server(None)
+            Way::Server(server)
         } else {
             Way::Exec
         };

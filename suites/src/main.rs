@@ -216,6 +216,8 @@ fn run_cli(args: Vec<String>) -> ExitCode {
     if cli.sim_ucontrol && !simulated {
         return refuse("--sim-ucontrol needs --backend simulated");
     }
+    // The first case server builds its plan while this process builds its own.
+    harness::runner::start_early(&cli.harness);
     let generation = cli.sim_kernel.unwrap_or(Generation::NewFix);
 
     let kernel: Box<dyn Kernel> = match cli.backend {
