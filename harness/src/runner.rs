@@ -224,7 +224,13 @@ fn run_cases(
     let measured = crate::schedule::previous_durations(&args.report_dir);
     crate::schedule::longest_first(&mut to_run, &measured);
 
-    let threads = libtest.test_threads.unwrap_or_else(default_threads);
+    // In one process the cases share its file descriptors (a case's closed fd is another's
+    // new one): --in-process runs one at a time unless told otherwise.
+    let threads = match (libtest.test_threads, args.in_process) {
+        (Some(n), _) => n,
+        (None, true) => 1,
+        (None, false) => default_threads(),
+    };
     let can_fork = plan.fork.is_some() && args.child_runner.is_none();
     // The server started early goes to the first worker (none when this plan cannot fork).
     let early_server = Mutex::new(early_server.filter(|_| can_fork));
