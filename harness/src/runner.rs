@@ -53,16 +53,16 @@ fn fail_run(e: RunError) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The threads without `--test-threads`: four times the CPUs, at most 16. The cases wait in
+/// The threads without `--test-threads`: three times the CPUs, at most 16. The cases wait in
 /// the kernel more than they compute (synchronize_srcu after every memslot and I/O bus change),
 /// so more threads than cores shorten the run, until it waits for its longest cases (the fill
 /// of every memslot, the two sequence properties, started first): measured by
-/// `bench/runner.sh threads` (README, "Measured": on 2 cores 4 threads 1.54 s, 6 1.36 s, 8
-/// 1.33 s, with the fill alone 1.16 s). The cap keeps a large host from starting a case server
-/// and a VM per thread for nothing.
+/// `bench/runner.sh threads` (README, "Measured": on 2 cores, two runs of the bench, 4 threads
+/// 1.54 and 1.48 s, 6 1.36 and 1.36 s, 8 1.33 and 1.58 s; the fill alone 1.16 s). The cap keeps
+/// a large host from starting a case server and a VM per thread for nothing.
 pub fn default_threads() -> usize {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (4 * cpus).min(16)
+    (3 * cpus).min(16)
 }
 
 /// The first worker's case server when `start_early` started it, with the seed it was given.
