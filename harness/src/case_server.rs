@@ -222,8 +222,7 @@ pub(crate) fn serve(plan: &RunPlan, ctx: &CaseContext) -> Result<(), String> {
                 loop {
                     match recv(socket.as_raw_fd(), &mut out, MsgFlags::empty()) {
                         Ok(0) => return Ok(()),
-                        Ok(_) => send_frame(&socket, &Frame::Refused(&why))
-                            .map_err(|e| format!("case server: send: {e}"))?,
+                        Ok(_) => send_frame(&socket, &Frame::Refused(&why)).map_err(send_failed)?,
                         Err(nix::errno::Errno::EINTR) => {}
                         Err(e) => return Err(format!("case server: recv: {e}")),
                     }
