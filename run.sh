@@ -99,11 +99,13 @@ fi
 # 0.53 -> 0.39 ms a case (bench/runner.sh isolation, 2026-12-04). Done when cargo has just
 # linked it (its output is then a hard link of the one under deps/).
 recache() {
-    local bin=$1
+    local bin=$1 tmp=$1.recache.$$
     [ "$(stat -c %h "$bin" 2>/dev/null)" -gt 1 ] 2>/dev/null || return 0
-    dd if="$bin" of="$bin.recache" bs=16M status=none &&
-        chmod --reference="$bin" "$bin.recache" &&
-        mv -f "$bin.recache" "$bin" || rm -f "$bin.recache"
+    # A copy of its own (another run.sh may be at it too), renamed over the link: a run that
+    # has the old file open keeps it.
+    dd if="$bin" of="$tmp" bs=16M status=none &&
+        chmod --reference="$bin" "$tmp" &&
+        mv -f "$tmp" "$bin" || rm -f "$tmp"
 }
 recache target/release/kvm-conformance
 # `./run.sh build` only builds (the benches build the program through here, as a run does).
