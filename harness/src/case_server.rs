@@ -72,7 +72,12 @@ impl Next<'_> {
             // One line: the end frame puts the output after it.
             Next::Missing(why) => {
                 f.push(b'N');
-                let why = why.bytes().take(REASON_MAX);
+                // Cut at a character's start: a cut inside one would leave no readable frame.
+                let cut = (0..=why.len().min(REASON_MAX))
+                    .rev()
+                    .find(|&i| why.is_char_boundary(i))
+                    .unwrap_or(0);
+                let why = why[..cut].bytes();
                 f.extend(why.map(|b| if b == b'\n' { b' ' } else { b }));
             }
         }
@@ -648,6 +653,17 @@ mod tests {
         assert_eq!(
             (why.len(), why.contains('\n'), output),
             (REASON_MAX, false, &b"out"[..])
+        );
+        // A cut that would fall inside a character falls before it: the frame stays readable.
+        let wide = format!("{}é", "a".repeat(REASON_MAX - 1));
+        ended(Exit::Code(1), Next::Missing(&wide), b"out").encode_into(&mut f);
+        assert_eq!(
+            Frame::decode(&f),
+            Some(ended(
+                Exit::Code(1),
+                Next::Missing(&wide[..REASON_MAX - 1]),
+                b"out"
+            ))
         );
         assert_eq!(Frame::decode(b""), None);
         assert_eq!(Frame::decode(b"Snot a pid"), None);
