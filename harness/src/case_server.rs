@@ -512,22 +512,18 @@ impl CaseServer {
     /// announcement.
     fn next_process(&mut self, frame: &mut [u8], deadline: Instant) -> Result<u32, ServerError> {
         let unavailable = |what: &str| ServerError::Unavailable(what.to_string());
-        while self.next.is_none() {
-            let n = match self.recv_until(frame, deadline) {
-                Ok(Some(n)) => n,
+        let next = match self.next.take() {
+            Some(next) => next,
+            None => match self.recv_until(frame, deadline) {
+                Ok(Some(n)) => match Frame::decode(&frame[..n]) {
+                    Some(Frame::Next(next)) => next.owned(),
+                    _ => return Err(unavailable("the case server sent an unreadable frame")),
+                },
                 Ok(None) => return Err(unavailable("the case server did not get ready in time")),
                 Err(_) => return Err(unavailable("the case server ended before it was ready")),
-            };
-            self.next = Some(match Frame::decode(&frame[..n]) {
-                Some(Frame::Next(next)) => next.owned(),
-                _ => return Err(unavailable("the case server sent an unreadable frame")),
-            });
-        }
-        match self.next.take() {
-            Some(Ok(pid)) => Ok(pid),
-            Some(Err(why)) => Err(ServerError::Unavailable(why)),
-            None => unreachable!("announced just above"),
-        }
+            },
+        };
+        next.map_err(ServerError::Unavailable)
     }
 
     fn run_tracked(

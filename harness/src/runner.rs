@@ -75,13 +75,11 @@ static EARLY_SERVER: Mutex<Option<(u64, CaseServer)>> = Mutex::new(None);
 /// server (`--in-process`, `--child-runner`, `--list`, the case processes' own sides); a run
 /// that then does not use it (no case to run) stops it.
 pub fn start_early(args: &HarnessArgs) {
-    let starts_servers = !(args.in_process
-        || args.child_runner.is_some()
-        || args.child_case.is_some()
+    let runs_cases = !(args.child_case.is_some()
         || args.case_server
         || args.libtest.list
         || args.libtest.test_threads == Some(0));
-    if !starts_servers {
+    if !(runs_cases && forks_from_servers(args)) {
         return;
     }
     let seed = args.seed.unwrap_or_else(random_seed);
@@ -90,6 +88,12 @@ pub fn start_early(args: &HarnessArgs) {
     if let Ok(server) = CaseServer::start(args, &ctx) {
         *EARLY_SERVER.lock().unwrap_or_else(PoisonError::into_inner) = Some((seed, server));
     }
+}
+
+/// Whether the command line leaves the case processes to case servers (with a plan that has a
+/// `fork`): not --in-process, not a start of the program through --child-runner.
+fn forks_from_servers(args: &HarnessArgs) -> bool {
+    !args.in_process && args.child_runner.is_none()
 }
 
 fn case_context(args: &HarnessArgs, seed: u64) -> CaseContext {
@@ -231,7 +235,7 @@ fn run_cases(
         (None, true) => 1,
         (None, false) => default_threads(),
     };
-    let can_fork = plan.fork.is_some() && args.child_runner.is_none();
+    let can_fork = plan.fork.is_some() && forks_from_servers(args);
     // The server started early goes to the first worker (none when this plan cannot fork).
     let early_server = Mutex::new(early_server.filter(|_| can_fork));
     let new_launcher = || {
